@@ -1,0 +1,101 @@
+"""``exhibit bench``: what the pipeline costs per frame, as a ratio to MediaPipe's inference.
+
+Both figures are measured in the same process on the same machine, so the ratio holds across
+machines (a Pi 5 is slower at both). MediaPipe runs in tracking mode on a real photo, as it does
+on a camera; "everything else" is the demo exhibit's whole core (filter, presence, gestures,
+show, stream) plus OSC encoding of every cue, over the scripted visitor's frames.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from exhibit.config.load import load
+from exhibit.cues.osc.encode import encode_message
+from exhibit.pipeline import Pipeline
+from exhibit.recording.reader import read_recording
+from exhibit.skeleton import Frame
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
+TARGET_RATIO = 0.05
+
+
+def _photo(image: str | None) -> tuple[np.ndarray, str]:
+    if image:
+        import cv2
+
+        bgr = cv2.imread(image)
+        if bgr is None:
+            raise SystemExit(f"bench: cannot read image {image}")
+        return np.ascontiguousarray(bgr[:, :, ::-1]), Path(image).name
+    from skimage import data
+
+    return data.astronaut(), "scikit-image astronaut"
+
+
+def time_inference(image_rgb: np.ndarray, frames: int) -> list[float]:
+    from exhibit.sources.pose import PoseEstimator
+
+    times: list[float] = []
+    with PoseEstimator() as estimator:
+        estimator.estimate(image_rgb)  # warm-up: model load and first detection
+        for _ in range(frames):
+            start = time.perf_counter()
+            estimator.estimate(image_rgb)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def time_pipeline(frames: list[Frame], config_path: Path, repeats: int) -> list[float]:
+    config = load(config_path)
+    times: list[float] = []
+    for _ in range(repeats):
+        core = Pipeline(config)
+        for frame in frames:
+            start = time.perf_counter()
+            for event in core.step(frame):
+                if event.cue is not None:
+                    encode_message(event.cue.address, event.cue.args)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def run_bench(frames: int = 200, as_json: bool = False, image: str | None = None) -> int:
+    photo, photo_name = _photo(image)
+    inference = time_inference(photo, frames)
+    recording = list(read_recording(DEMO_DIR / "visitor.jsonl").frames())
+    rest = time_pipeline(recording, DEMO_DIR / "exhibit.toml", repeats=3)
+    inference_ms = statistics.median(inference) * 1e3
+    rest_ms = statistics.median(rest) * 1e3
+    ratio = rest_ms / inference_ms
+    result: dict[str, Any] = {
+        "inference_ms_median": round(inference_ms, 3),
+        "inference_frames": len(inference),
+        "inference_image": f"{photo_name} {photo.shape[1]}x{photo.shape[0]}",
+        "pipeline_ms_median": round(rest_ms, 4),
+        "pipeline_ms_mean": round(statistics.fmean(rest) * 1e3, 4),
+        "pipeline_ms_p99": round(float(np.percentile(rest, 99)) * 1e3, 4),
+        "pipeline_frames": len(rest),
+        "ratio": round(ratio, 4),
+        "target_ratio": TARGET_RATIO,
+    }
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"mediapipe inference: {inference_ms:8.3f} ms/frame "
+            f"(median of {len(inference)}, {result['inference_image']})"
+        )
+        print(
+            f"everything else:     {rest_ms:8.4f} ms/frame (median of {len(rest)} frames of "
+            f"the demo visitor; mean {result['pipeline_ms_mean']}, p99 {result['pipeline_ms_p99']})"
+        )
+        print(f"ratio: {ratio:.4f}")
+        print(f"target: <= {TARGET_RATIO} -> {'met' if ratio <= TARGET_RATIO else 'NOT met'}")
+    return 0

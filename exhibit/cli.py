@@ -1,0 +1,344 @@
+"""Command line: ``exhibit check|run|record|replay|monitor|demo|bench|synth``.
+
+Exit codes are part of the interface: 0 success, 1 the input is invalid (config errors, a bad
+recording), 2 the input cannot be read at all (missing file, not TOML, no camera).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from types import FrameType
+
+from exhibit.config.load import load
+from exhibit.config.schema import Config
+from exhibit.errors import ConfigError, ConfigSyntaxError, ExhibitError, RecordingError
+from exhibit.skeleton import Frame
+
+log = logging.getLogger("exhibit")
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
+DEMO_CONFIG = DEMO_DIR / "exhibit.toml"
+DEMO_RECORDING = DEMO_DIR / "visitor.jsonl"
+
+
+def _load_config(path: str, *, resolve_hosts: bool = False) -> Config:
+    return load(path, resolve_hosts=resolve_hosts)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        config = load(args.config, resolve_hosts=not args.offline)
+    except ConfigSyntaxError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    counts = f"{len(config.show.states)} states, {len(config.targets)} targets"
+    print(f"{args.config}: ok ({counts}, {len(config.cues)} cues)")
+    return 0
+
+
+class _StopOnSignal:
+    """SIGINT/SIGTERM set ``stop``, so the loop ends after sending the shutdown cues."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self._previous: dict[int, object] = {}
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping after the shutdown cues", signum)
+        self.stop.set()
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self.stop
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+def open_frames(spec: str, config: Config, stack: ExitStack) -> Iterator[Frame]:
+    """Frames from a recording (``.jsonl``), or from a camera, video or image folder through
+    MediaPipe. Whatever is opened is closed by ``stack``."""
+    if spec.endswith(".jsonl"):
+        from exhibit.recording.reader import read_recording
+
+        return read_recording(spec).frames()
+    from exhibit.sources.images import open_image_source
+    from exhibit.sources.pose import PoseEstimator
+    from exhibit.sources.pose_source import PoseFrameSource
+
+    images = open_image_source(spec, config.camera)
+    stack.callback(images.close)
+    estimator = stack.enter_context(PoseEstimator(config.pose))
+    source = PoseFrameSource(images, estimator)
+    stack.callback(_report_source, source)
+    return iter(source)
+
+
+def _report_source(source: object) -> None:
+    stats = getattr(source, "stats_line", None)
+    if callable(stats):
+        print(stats(), file=sys.stderr)
+
+
+def _record_alongside(
+    frames: Iterator[Frame], path: str, spec: str, stack: ExitStack
+) -> Iterator[Frame]:
+    from exhibit.recording.format import RecordingHeader
+    from exhibit.recording.writer import RecordingWriter
+
+    first = next(frames, None)
+    if first is None:
+        return
+    header = RecordingHeader(
+        source=spec, fps=0.0, width_px=first.width_px, height_px=first.height_px
+    )
+    writer = stack.enter_context(RecordingWriter(path, header))
+    writer.write(first)
+    yield first
+    for frame in frames:
+        writer.write(frame)
+        yield frame
+
+
+def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
+    from exhibit.cues.osc.sender import OscSender
+    from exhibit.pipeline import Pipeline
+    from exhibit.runtime import LogSink, OscSink, Pacer, Sink, TimelineSink, run_frames
+
+    config = _load_config(args.config)
+    spec = args.replay or args.video or str(config.camera.device)
+    paced = args.replay is not None or args.video is not None
+    with ExitStack() as stack, _StopOnSignal() as stop:
+        frames = open_frames(spec, config, stack)
+        sinks: list[Sink] = [OscSink(OscSender(config.targets))]
+        if args.log:
+            sinks.append(LogSink(args.log))
+        if not args.quiet:
+            sinks.append(TimelineSink())
+        pacer = Pacer(speed=args.speed, stop=stop) if paced else None
+        result = run_frames(frames, Pipeline(config), sinks, pacer=pacer, stop=stop)
+    print(f"done: {result.frames} frames, {result.events} events", file=sys.stderr)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from exhibit.pipeline import Pipeline
+    from exhibit.runtime import LogSink, Sink, TimelineSink, run_frames
+
+    config = _load_config(args.config)
+    with ExitStack() as stack:
+        frames = open_frames(args.input, config, stack)
+        if args.save_recording:
+            frames = _record_alongside(frames, args.save_recording, args.input, stack)
+        sinks: list[Sink] = []
+        if args.log:
+            sinks.append(LogSink(args.log, include_stream=args.include_stream))
+        if args.timeline or not args.log:
+            sinks.append(TimelineSink())
+        if args.send:
+            from exhibit.cues.osc.sender import OscSender
+            from exhibit.runtime import OscSink
+
+            sinks.append(OscSink(OscSender(config.targets)))
+        result = run_frames(frames, Pipeline(config), sinks)
+    print(f"replayed {result.frames} frames, {result.events} events", file=sys.stderr)
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from exhibit.config.schema import CameraConfig, PoseConfig
+    from exhibit.recording.format import RecordingHeader
+    from exhibit.recording.writer import RecordingWriter
+    from exhibit.sources.images import open_image_source
+    from exhibit.sources.pose import PoseEstimator
+    from exhibit.sources.pose_source import PoseFrameSource
+
+    camera, pose = CameraConfig(), PoseConfig()
+    if args.config:
+        config = _load_config(args.config)
+        camera, pose = config.camera, config.pose
+    with ExitStack() as stack, _StopOnSignal() as stop:
+        images = open_image_source(args.input, camera)
+        stack.callback(images.close)
+        estimator = stack.enter_context(PoseEstimator(pose))
+        source = PoseFrameSource(images, estimator)
+        header = RecordingHeader(
+            source=images.describe(),
+            fps=images.fps,
+            width_px=images.width_px,
+            height_px=images.height_px,
+        )
+        writer = stack.enter_context(
+            RecordingWriter(args.output, header, max_frames=args.max_frames)
+        )
+        frames = with_pose = 0
+        for frame in source:
+            writer.write(frame)
+            frames += 1
+            with_pose += bool(frame.skeletons)
+            if stop.is_set() or writer.full:
+                break
+    share = with_pose / frames if frames else 0.0
+    print(f"{args.output}: {frames} frames, {with_pose} with a pose ({share:.0%})")
+    return 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from exhibit.cues.osc.monitor import run_monitor
+
+    ready = threading.Event()
+    with _StopOnSignal() as stop:
+        thread = threading.Thread(
+            target=run_monitor,
+            args=(args.ports, sys.stdout, stop),
+            kwargs={"host": args.host, "ready": ready},
+            daemon=True,
+        )
+        thread.start()
+        if ready.wait(5.0):
+            ports = ", ".join(str(p) for p in args.ports)
+            print(f"monitor: listening on {args.host} port(s) {ports}; Ctrl-C to stop", flush=True)
+        while thread.is_alive() and not stop.wait(0.2):
+            pass
+        stop.set()
+        thread.join(5.0)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from exhibit.demo import run_demo
+
+    return run_demo(video=args.video, speed=args.speed, config_path=args.config)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from exhibit.bench import run_bench
+
+    return run_bench(frames=args.frames, as_json=args.json, image=args.image)
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from exhibit.recording.format import RecordingHeader
+    from exhibit.recording.writer import RecordingWriter
+    from exhibit.synth.script import scripted_visitor
+
+    frames = scripted_visitor(fps=args.fps, seed=args.seed)
+    header = RecordingHeader(
+        source=f"synth:scripted_visitor seed={args.seed}",
+        fps=args.fps,
+        width_px=frames[0].width_px,
+        height_px=frames[0].height_px,
+    )
+    with RecordingWriter(args.output, header) as writer:
+        for frame in frames:
+            writer.write(frame)
+    print(f"{args.output}: {len(frames)} frames ({frames[-1].t_s:.1f} s) of the scripted visitor")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exhibit", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="validate a config; exit 0 valid, 1 errors, 2 unreadable")
+    p.add_argument("config")
+    p.add_argument("--offline", action="store_true", help="do not resolve target host names")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "run", help="run the exhibit live (camera), or on a video or recording in real time"
+    )
+    p.add_argument("config")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--video", help="a video file or image folder instead of the camera")
+    src.add_argument("--replay", help="a recording (.jsonl) instead of the camera")
+    p.add_argument("--log", help="write the event log (JSON Lines) here")
+    p.add_argument("--speed", type=float, default=1.0, help="pace factor for --video/--replay")
+    p.add_argument("--quiet", action="store_true", help="do not print the timeline")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("record", help="record a camera, video or image folder to JSON Lines")
+    p.add_argument("input", help="camera index or /dev/video*, a video file, or an image folder")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--config", help="take camera and pose settings from this config")
+    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser(
+        "replay", help="run the pipeline over a recording or video as fast as possible"
+    )
+    p.add_argument("config")
+    p.add_argument("input", help="a recording (.jsonl), a video file or an image folder")
+    p.add_argument("--log", help="write the event log (JSON Lines) here")
+    p.add_argument("--timeline", action="store_true", help="also print the timeline")
+    p.add_argument("--include-stream", action="store_true", help="log joint stream messages too")
+    p.add_argument("--send", action="store_true", help="also send the cues to the OSC targets")
+    p.add_argument("--save-recording", help="when the input is a video, keep its recording here")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("monitor", help="print every OSC message received on the given UDP ports")
+    p.add_argument("ports", type=int, nargs="+")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for all)")
+    p.set_defaults(func=cmd_monitor)
+
+    p = sub.add_parser("demo", help="the demo exhibit: scripted visitor, cues to a local monitor")
+    p.add_argument("--video", help="run the demo on this video instead of the scripted visitor")
+    p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--config", default=str(DEMO_CONFIG))
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("bench", help="per-frame cost of the pipeline against MediaPipe inference")
+    p.add_argument("--frames", type=int, default=200)
+    p.add_argument("--image", help="photo to time MediaPipe on (default: scikit-image's astronaut)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("synth", help="write the scripted demo visitor as a recording")
+    p.add_argument("-o", "--output", default=str(DEMO_RECORDING))
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_synth)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except ConfigSyntaxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RecordingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ExhibitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

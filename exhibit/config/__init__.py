@@ -1,0 +1,1 @@
+"""The designer's config: schema (typed dataclasses) and loader (complete validation)."""

@@ -1,0 +1,159 @@
+"""The loop around the core: frames in, events to the sinks, optional real-time pacing.
+
+This is an edge: it may read the wall clock (to pace a replay in real time) and write to sinks.
+The core it drives (``Pipeline``) does neither, so pacing never changes which events happen.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Protocol
+
+from exhibit.cues.osc.sender import OscSender
+from exhibit.events import Event
+from exhibit.pipeline import Pipeline
+from exhibit.skeleton import Frame
+
+
+class Sink(Protocol):
+    """Where events go: a log file, OSC targets, the terminal."""
+
+    def handle(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LogSink:
+    """Writes one canonical JSON line per event (stream events only when asked)."""
+
+    def __init__(self, path: str | Path, include_stream: bool = False) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._include_stream = include_stream
+
+    def handle(self, event: Event) -> None:
+        if event.kind == "stream" and not self._include_stream:
+            return
+        self._file.write(event.to_json() + "\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class OscSink:
+    """Sends every cue and stream event's OSC message through an ``OscSender``."""
+
+    def __init__(self, sender: OscSender) -> None:
+        self.sender = sender
+
+    def handle(self, event: Event) -> None:
+        if event.cue is not None:
+            self.sender.send(event.cue)
+
+    def close(self) -> None:
+        self.sender.close()
+
+
+def describe(event: Event) -> str:
+    """A human line for the timeline: ``  12.30 s  state     welcome  (from attract ...)``."""
+    d = event.data
+    if event.kind == "state":
+        detail = f"(from {d['from']}, because {d['because']})" if "from" in d else "(start)"
+    elif event.kind in ("cue", "stream"):
+        args = " ".join(repr(a) if isinstance(a, str) else f"{a}" for a in d.get("args", []))
+        detail = f"-> {d['target']} {d['address']} {args}".rstrip()
+    elif event.kind == "gesture":
+        side = f" {d['side']}" if "side" in d else ""
+        detail = f"visitor {d['visitor']}{side} score {d['score']}"
+    else:
+        detail = " ".join(f"{k} {v}" for k, v in sorted(d.items()))
+    return f"{event.t_s:8.2f} s  {event.kind:<8} {event.name:<14} {detail}"
+
+
+class TimelineSink:
+    """Prints a readable timeline of presence, gestures, states and cues."""
+
+    def __init__(self, out: IO[str] | None = None, include_stream: bool = False) -> None:
+        self._out = out or sys.stdout
+        self._include_stream = include_stream
+
+    def handle(self, event: Event) -> None:
+        if event.kind == "stream" and not self._include_stream:
+            return
+        print(describe(event), file=self._out, flush=True)
+
+    def close(self) -> None:
+        self._out.flush()
+
+
+class Pacer:
+    """Holds each frame back until its time has come on the wall clock (``speed`` x real time)."""
+
+    def __init__(
+        self,
+        speed: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._speed = speed
+        self._clock = clock
+        self._stop = stop or threading.Event()
+        self._origin: tuple[float, float] | None = None
+
+    def wait_for(self, t_s: float) -> None:
+        if self._origin is None:
+            self._origin = (self._clock(), t_s)
+        wall0, t0 = self._origin
+        delay = wall0 + (t_s - t0) / self._speed - self._clock()
+        if delay > 0:
+            self._stop.wait(delay)
+
+
+@dataclass
+class RunResult:
+    frames: int = 0
+    events: int = 0
+    stopped_early: bool = False
+
+
+def run_frames(
+    frames: Iterable[Frame],
+    pipeline: Pipeline,
+    sinks: list[Sink],
+    *,
+    pacer: Pacer | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Drive ``pipeline`` over ``frames``, hand every event to every sink, then send the
+    shutdown cues. Stops early (still sending shutdown cues) when ``stop`` is set."""
+    stop = stop or threading.Event()
+    result = RunResult()
+
+    def emit(events: list[Event]) -> None:
+        for event in events:
+            result.events += 1
+            for sink in sinks:
+                sink.handle(event)
+
+    try:
+        for frame in frames:
+            if stop.is_set():
+                result.stopped_early = True
+                break
+            if pacer is not None:
+                pacer.wait_for(frame.t_s)
+                if stop.is_set():
+                    result.stopped_early = True
+                    break
+            emit(pipeline.step(frame))
+            result.frames += 1
+        emit(pipeline.shutdown())
+    finally:
+        for sink in sinks:
+            sink.close()
+    return result
