@@ -1,0 +1,228 @@
+"""The recording wire format as pure functions: one JSON object per line.
+
+Line 1 is the header; every other line is one frame. Floats are rounded (``t`` to 6 decimals,
+landmarks to 5) and written with compact separators, so encoding a decoded line gives the
+same bytes. Decoding is strict and says exactly what is wrong in a ``ValueError``; the reader
+adds the file name and line number. The schema and the versioning policy are in
+docs/recording-format.md.
+
+Example:
+    >>> from exhibit.skeleton import Frame
+    >>> encode_frame(Frame(t_s=0.0333333333, index=1, width_px=640, height_px=480))
+    '{"t":0.033333,"i":1,"skeletons":[]}'
+    >>> decode_frame('{"t":0.033333,"i":1,"skeletons":[]}').t_s
+    0.033333
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+from exhibit.skeleton import NUM_LANDMARKS, Frame, Skeleton
+
+FORMAT_NAME = "exhibit-recording"
+FORMAT_VERSION = 1
+LANDMARK_SET = "mediapipe-pose-33"
+T_DECIMALS = 6
+LANDMARK_DECIMALS = 5
+
+HEADER_KEYS = ("format", "version", "source", "fps", "width", "height", "landmarks")
+FRAME_KEYS = frozenset({"t", "i", "skeletons"})
+# Reserved in version 1 for sensor readings; accepted (must be a list) and not yet decoded.
+OPTIONAL_FRAME_KEYS = frozenset({"sensors"})
+SKELETON_KEYS = frozenset({"lm", "world"})
+
+_SEPARATORS = (",", ":")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingHeader:
+    """What a recording says about itself on its first line.
+
+    ``source`` is a short description (``"video:clip.avi"``, ``"camera:0"``); ``fps`` the
+    source's nominal rate (0 when unknown); ``width_px``/``height_px`` the image size the
+    normalized landmarks refer to; ``version`` the format version it was written in.
+
+    Example:
+        >>> encode_header(RecordingHeader("camera:0", 30.0, 640, 480))[:42]
+        '{"format":"exhibit-recording","version":1,'
+    """
+
+    source: str
+    fps: float
+    width_px: int
+    height_px: int
+    version: int = FORMAT_VERSION
+
+
+def _fail(reason: str) -> NoReturn:
+    raise ValueError(reason)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _reject_constant(name: str) -> NoReturn:
+    _fail(f"{name} is not a number JSON allows")
+
+
+def _parse_object(line: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(line, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        _fail(f"not JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(value, dict):
+        _fail(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _check_keys(
+    obj: dict[str, Any], required: frozenset[str], optional: frozenset[str], what: str
+) -> None:
+    missing = sorted(required - obj.keys())
+    if missing:
+        _fail(f"{what}: missing key {', '.join(repr(k) for k in missing)}")
+    unknown = sorted(obj.keys() - required - optional)
+    if unknown:
+        _fail(f"{what}: unknown key {', '.join(repr(k) for k in unknown)}")
+
+
+# -- header ------------------------------------------------------------------------------
+
+
+def encode_header(header: RecordingHeader) -> str:
+    """The header line (without the newline)."""
+    if not math.isfinite(header.fps) or header.fps < 0:
+        _fail(f"header fps must be a finite number >= 0, got {header.fps}")
+    obj = {
+        "format": FORMAT_NAME,
+        "version": header.version,
+        "source": header.source,
+        "fps": float(header.fps),
+        "width": int(header.width_px),
+        "height": int(header.height_px),
+        "landmarks": LANDMARK_SET,
+    }
+    return json.dumps(obj, separators=_SEPARATORS, ensure_ascii=False, allow_nan=False)
+
+
+def decode_header(line: str) -> RecordingHeader:
+    """Parse and check a header line; ``ValueError`` says what is wrong."""
+    obj = _parse_object(line, "header")
+    if obj.get("format") != FORMAT_NAME:
+        _fail(
+            f"not an exhibit recording (format is {obj.get('format')!r}, expected {FORMAT_NAME!r})"
+        )
+    version = obj.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        _fail(f"header version must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        _fail(f"made by a newer exhibit, version {version}; this one reads {FORMAT_VERSION}")
+    _check_keys(obj, frozenset(HEADER_KEYS), frozenset(), "header")
+    if not isinstance(obj["source"], str):
+        _fail(f"header source must be a string, got {obj['source']!r}")
+    fps = obj["fps"]
+    if not _is_number(fps) or not math.isfinite(fps) or fps < 0:
+        _fail(f"header fps must be a number >= 0, got {fps!r}")
+    for key in ("width", "height"):
+        value = obj[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            _fail(f"header {key} must be a positive integer (pixels), got {value!r}")
+    if obj["landmarks"] != LANDMARK_SET:
+        _fail(f"header landmarks is {obj['landmarks']!r}; this exhibit reads {LANDMARK_SET!r}")
+    return RecordingHeader(
+        source=obj["source"],
+        fps=float(fps),
+        width_px=obj["width"],
+        height_px=obj["height"],
+        version=version,
+    )
+
+
+# -- frames ------------------------------------------------------------------------------
+
+
+def _rounded_rows(array: npt.NDArray[np.float64], what: str) -> list[list[float]]:
+    if not np.all(np.isfinite(array)):
+        _fail(f"{what} holds NaN or infinity")
+    # + 0.0 turns -0.0 into 0.0, so the text does not depend on the sign of a zero.
+    rows: list[list[float]] = (np.round(array, LANDMARK_DECIMALS) + 0.0).tolist()
+    return rows
+
+
+def encode_frame(frame: Frame) -> str:
+    """One frame line (without the newline). ``ValueError`` on NaN or infinity."""
+    if not math.isfinite(frame.t_s):
+        _fail(f"frame t must be finite, got {frame.t_s}")
+    skeletons = []
+    for skeleton in frame.skeletons:
+        world = skeleton.world_m
+        skeletons.append(
+            {
+                "lm": _rounded_rows(skeleton.landmarks, "landmarks"),
+                "world": None if world is None else _rounded_rows(world, "world landmarks"),
+            }
+        )
+    obj = {"t": round(frame.t_s, T_DECIMALS) + 0.0, "i": int(frame.index), "skeletons": skeletons}
+    return json.dumps(obj, separators=_SEPARATORS, allow_nan=False)
+
+
+def _decode_rows(value: object, columns: int, what: str) -> npt.NDArray[np.float64]:
+    if not isinstance(value, list):
+        _fail(f"{what} must be a list of {NUM_LANDMARKS} points, got {type(value).__name__}")
+    if len(value) != NUM_LANDMARKS:
+        _fail(f"{what} has {len(value)} points, expected {NUM_LANDMARKS}")
+    for n, row in enumerate(value):
+        if not isinstance(row, list) or len(row) != columns:
+            _fail(f"{what} point {n} must be a list of {columns} numbers, got {row!r}")
+        for number in row:
+            if not _is_number(number):
+                _fail(f"{what} point {n} holds {number!r}, not a number")
+    array = np.array(value, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        _fail(f"{what} holds a number too large for a float")
+    array.flags.writeable = False
+    return array
+
+
+def decode_frame(line: str, *, width_px: int = 0, height_px: int = 0) -> Frame:
+    """Parse and check a frame line; ``ValueError`` says what is wrong.
+
+    The image size is not repeated on every line: pass the header's.
+    """
+    obj = _parse_object(line, "frame")
+    _check_keys(obj, FRAME_KEYS, OPTIONAL_FRAME_KEYS, "frame")
+    t = obj["t"]
+    if not _is_number(t) or not math.isfinite(t):
+        _fail(f"frame t must be a number (seconds), got {t!r}")
+    index = obj["i"]
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        _fail(f"frame i must be an integer >= 0, got {index!r}")
+    if "sensors" in obj and not isinstance(obj["sensors"], list):
+        _fail(f"frame sensors must be a list, got {type(obj['sensors']).__name__}")
+    raw_skeletons = obj["skeletons"]
+    if not isinstance(raw_skeletons, list):
+        _fail(f"frame skeletons must be a list, got {type(raw_skeletons).__name__}")
+    skeletons = []
+    for n, raw in enumerate(raw_skeletons):
+        what = f"skeleton {n}"
+        if not isinstance(raw, dict):
+            _fail(f"{what} must be an object, got {type(raw).__name__}")
+        _check_keys(raw, SKELETON_KEYS, frozenset(), what)
+        landmarks = _decode_rows(raw["lm"], 4, f"{what} lm")
+        world = None if raw["world"] is None else _decode_rows(raw["world"], 3, f"{what} world")
+        skeletons.append(Skeleton(landmarks, world))
+    return Frame(
+        t_s=float(t),
+        index=index,
+        width_px=width_px,
+        height_px=height_px,
+        skeletons=tuple(skeletons),
+    )

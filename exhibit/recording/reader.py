@@ -1,0 +1,76 @@
+"""Read a recording back as ``Frame`` objects, streaming, with errors that name file and line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from exhibit.errors import RecordingError
+from exhibit.recording.format import RecordingHeader, decode_frame, decode_header
+from exhibit.skeleton import Frame
+
+
+class Recording:
+    """An opened recording: ``header`` (checked at once) and ``frames()`` (read lazily).
+
+    Why streaming: a long recording can be far bigger than the memory of a Pi, and a replay
+    needs one frame at a time. Each call of ``frames()`` reads the file again from the top, so
+    a recording can be replayed many times. A bad line raises
+    ``RecordingError("REC.jsonl line 17: <reason>")`` when the replay reaches it; so does a
+    timestamp that goes backwards.
+
+    Example:
+        >>> recording = read_recording("media/demo/visitor.jsonl")  # doctest: +SKIP
+        >>> recording.header.fps, sum(1 for _ in recording.frames())  # doctest: +SKIP
+        (30.0, 900)
+    """
+
+    def __init__(self, path: Path, header: RecordingHeader) -> None:
+        self.path = path
+        self.header = header
+
+    def frames(self) -> Iterator[Frame]:
+        """Every frame, in file order."""
+        width, height = self.header.width_px, self.header.height_px
+        last_t: float | None = None
+        try:
+            with self.path.open("r", encoding="utf-8") as file:
+                file.readline()  # the header, checked by read_recording
+                for number, line in enumerate(file, start=2):
+                    try:
+                        frame = decode_frame(line, width_px=width, height_px=height)
+                    except ValueError as exc:
+                        raise RecordingError(f"{self.path} line {number}: {exc}") from exc
+                    if last_t is not None and frame.t_s < last_t:
+                        raise RecordingError(
+                            f"{self.path} line {number}: t went backwards "
+                            f"({frame.t_s} s after {last_t} s)"
+                        )
+                    last_t = frame.t_s
+                    yield frame
+        except UnicodeDecodeError as exc:
+            raise RecordingError(f"{self.path}: not UTF-8 text ({exc.reason})") from exc
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot be read ({exc})") from exc
+
+
+def read_recording(path: str | Path) -> Recording:
+    """Open ``path`` and check its header; ``RecordingError`` naming the file if it is missing,
+    empty, or not a recording this exhibit can read."""
+    path = Path(path)
+    try:
+        with path.open("r", encoding="utf-8") as file:
+            first = file.readline()
+    except FileNotFoundError as exc:
+        raise RecordingError(f"{path}: no such recording") from exc
+    except UnicodeDecodeError as exc:
+        raise RecordingError(f"{path}: not a recording (not UTF-8 text)") from exc
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot be read ({exc})") from exc
+    if not first.strip():
+        raise RecordingError(f"{path}: empty file; expected the exhibit-recording header line")
+    try:
+        header = decode_header(first)
+    except ValueError as exc:
+        raise RecordingError(f"{path} line 1: {exc}") from exc
+    return Recording(path, header)

@@ -1,0 +1,97 @@
+"""Write a recording as it happens: the header, then one flushed line per frame."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from types import TracebackType
+
+from exhibit.errors import RecordingError
+from exhibit.recording.format import RecordingHeader, encode_frame, encode_header
+from exhibit.skeleton import Frame
+
+log = logging.getLogger(__name__)
+
+
+class RecordingWriter:
+    """Append frames to a JSON Lines recording, one flushed line each.
+
+    Why flush per line: a recording made on site must survive the power being cut; at worst
+    the last line is cut short. ``max_frames`` bounds the file: once reached, ``full`` turns
+    True and further frames are not written (``write`` returns False). Timestamps must not go
+    backwards (``ValueError``), as the reader would refuse the file. Parent folders are created.
+
+    Example:
+        >>> from exhibit.skeleton import Frame
+        >>> header = RecordingHeader("camera:0", 30.0, 640, 480)
+        >>> with RecordingWriter("/tmp/doc.jsonl", header, max_frames=1) as writer:
+        ...     writer.write(Frame(0.0, 0, 640, 480))
+        ...     writer.full
+        True
+        True
+    """
+
+    def __init__(
+        self, path: str | Path, header: RecordingHeader, max_frames: int | None = None
+    ) -> None:
+        if max_frames is not None and max_frames < 0:
+            raise ValueError(f"max_frames must be >= 0 or None, got {max_frames}")
+        self.path = Path(path)
+        self.header = header
+        self.max_frames = max_frames
+        self.frames_written = 0
+        self._last_t = -math.inf
+        header_line = encode_header(header)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("w", encoding="utf-8", newline="\n")
+            self._file.write(header_line + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot write the recording ({exc})") from exc
+
+    @property
+    def full(self) -> bool:
+        """True once ``max_frames`` frames are written: nothing more will be."""
+        return self.max_frames is not None and self.frames_written >= self.max_frames
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def write(self, frame: Frame) -> bool:
+        """Write one frame; False (and nothing written) when full or closed."""
+        if self.full or self._file.closed:
+            return False
+        if frame.t_s < self._last_t:
+            raise ValueError(
+                f"{self.path}: frame {frame.index} at t={frame.t_s} s is before the previous "
+                f"frame's t={self._last_t} s"
+            )
+        line = encode_frame(frame)
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot write the recording ({exc})") from exc
+        self._last_t = frame.t_s
+        self.frames_written += 1
+        if self.full:
+            log.info("%s: reached max_frames=%d; recording stopped", self.path, self.max_frames)
+        return True
+
+    def close(self) -> None:
+        """Close the file; safe to call twice."""
+        self._file.close()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
