@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from exhibit.config.load import load
 from exhibit.cues.osc.encode import encode_message
@@ -26,7 +27,7 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
 TARGET_RATIO = 0.05
 
 
-def _photo(image: str | None) -> tuple[np.ndarray, str]:
+def _photo(image: str | None) -> tuple[npt.NDArray[np.uint8], str]:
     if image:
         import cv2
 
@@ -36,10 +37,11 @@ def _photo(image: str | None) -> tuple[np.ndarray, str]:
         return np.ascontiguousarray(bgr[:, :, ::-1]), Path(image).name
     from skimage import data
 
-    return data.astronaut(), "scikit-image astronaut"
+    photo: npt.NDArray[np.uint8] = data.astronaut()  # type: ignore[no-untyped-call]
+    return photo, "scikit-image astronaut"
 
 
-def time_inference(image_rgb: np.ndarray, frames: int) -> list[float]:
+def time_inference(image_rgb: npt.NDArray[np.uint8], frames: int) -> list[float]:
     from exhibit.sources.pose import PoseEstimator
 
     times: list[float] = []
