@@ -11,14 +11,20 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
 from exhibit.config.load import load
 from exhibit.config.schema import Config
-from exhibit.errors import ConfigError, ConfigSyntaxError, ExhibitError, RecordingError
+from exhibit.errors import (
+    ConfigError,
+    ConfigSyntaxError,
+    ExhibitError,
+    RecordingError,
+    RecordingUnreadableError,
+)
 from exhibit.skeleton import Frame
 
 log = logging.getLogger("exhibit")
@@ -47,30 +53,41 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 class _StopOnSignal:
-    """SIGINT/SIGTERM set ``stop``, so the loop ends after sending the shutdown cues."""
+    """SIGINT/SIGTERM set ``stop``, so the loop ends after sending the shutdown cues.
+
+    ``hooks`` run in the handler too: a camera source that waits for a frame from an
+    unplugged device is told to stop waiting (its ``request_stop`` only sets an event).
+    """
+
+    hooks: list[Callable[[], None]]
 
     def __init__(self) -> None:
         self.stop = threading.Event()
+        self.hooks = []
         self._previous: dict[int, object] = {}
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: stopping after the shutdown cues", signum)
         self.stop.set()
+        for hook in self.hooks:
+            hook()
 
-    def __enter__(self) -> threading.Event:
+    def __enter__(self) -> _StopOnSignal:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._previous[sig] = signal.signal(sig, self._handler)
-        return self.stop
+        return self
 
     def __exit__(self, *exc: object) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
-def open_frames(spec: str, config: Config, stack: ExitStack) -> Iterator[Frame]:
+def open_frames(
+    spec: str, config: Config, stack: ExitStack, signals: _StopOnSignal | None = None
+) -> Iterator[Frame]:
     """Frames from a recording (``.jsonl``), or from a camera, video or image folder through
-    MediaPipe. Whatever is opened is closed by ``stack``."""
+    MediaPipe. Whatever is opened is closed by ``stack``; a signal ends a waiting camera."""
     if spec.endswith(".jsonl"):
         from exhibit.recording.reader import read_recording
 
@@ -81,6 +98,8 @@ def open_frames(spec: str, config: Config, stack: ExitStack) -> Iterator[Frame]:
 
     images = open_image_source(spec, config.camera)
     stack.callback(images.close)
+    if signals is not None:
+        signals.hooks.append(images.request_stop)
     estimator = stack.enter_context(PoseEstimator(config.pose))
     source = PoseFrameSource(images, estimator)
     stack.callback(_report_source, source)
@@ -121,8 +140,9 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
     config = _load_config(args.config)
     spec = args.replay or args.video or str(config.camera.device)
     paced = args.replay is not None or args.video is not None
-    with ExitStack() as stack, _StopOnSignal() as stop:
-        frames = open_frames(spec, config, stack)
+    with ExitStack() as stack, _StopOnSignal() as signals:
+        stop = signals.stop
+        frames = open_frames(spec, config, stack, signals)
         sinks: list[Sink] = [OscSink(OscSender(config.targets))]
         if args.log:
             sinks.append(LogSink(args.log))
@@ -170,9 +190,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.config:
         config = _load_config(args.config)
         camera, pose = config.camera, config.pose
-    with ExitStack() as stack, _StopOnSignal() as stop:
+    with ExitStack() as stack, _StopOnSignal() as signals:
+        stop = signals.stop
         images = open_image_source(args.input, camera)
         stack.callback(images.close)
+        signals.hooks.append(images.request_stop)
         estimator = stack.enter_context(PoseEstimator(pose))
         source = PoseFrameSource(images, estimator)
         header = RecordingHeader(
@@ -200,7 +222,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from exhibit.cues.osc.monitor import run_monitor
 
     ready = threading.Event()
-    with _StopOnSignal() as stop:
+    with _StopOnSignal() as signals:
+        stop = signals.stop
         thread = threading.Thread(
             target=run_monitor,
             args=(args.ports, sys.stdout, stop),
@@ -329,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, RecordingUnreadableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except RecordingError as exc:

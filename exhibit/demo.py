@@ -56,8 +56,9 @@ def run_demo(video: str | None, speed: float, config_path: str | None = None) ->
         if not ready.wait(10.0) or monitor.poll() is not None:
             print("demo: the OSC monitor did not start (is a port taken?)", file=sys.stderr)
             return 1
-        with ExitStack() as stack, _StopOnSignal() as stop:
-            frames = open_frames(spec, config, stack)
+        with ExitStack() as stack, _StopOnSignal() as signals:
+            stop = signals.stop
+            frames = open_frames(spec, config, stack, signals)
             sinks: list[Sink] = [OscSink(OscSender(config.targets)), TimelineSink()]
             result = run_frames(
                 frames, Pipeline(config), sinks, pacer=Pacer(speed=speed, stop=stop), stop=stop

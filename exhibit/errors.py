@@ -37,5 +37,9 @@ class RecordingError(SourceError):
     """A recording file is malformed; the message names the file and the line number."""
 
 
+class RecordingUnreadableError(RecordingError):
+    """A recording cannot be read at all: missing, unreadable, not text, or empty."""
+
+
 class CueError(ExhibitError):
     """A cue cannot be built or a cue target is unusable."""

@@ -70,7 +70,9 @@ class Pipeline:
         self.config = config
         self.presence = PresenceTracker(config.presence)
         self.filter = SkeletonFilter(config.filter)
+        # Gesture features depend on the camera's aspect ratio; the first frame tells it.
         self.gestures = GestureEngine(config.gestures)
+        self._frame_size: tuple[int, int] | None = None
         self.show = ShowMachine(config.show)
         self.stream = JointStream(config)
         self.last_t_s = 0.0
@@ -81,6 +83,10 @@ class Pipeline:
         events: list[Event] = []
         if not self.show.started:
             events += self.show.start(t)
+        size = (frame.width_px, frame.height_px)
+        if size != self._frame_size and frame.height_px > 0:
+            self._frame_size = size
+            self.gestures = GestureEngine(self.config.gestures, frame.width_px / frame.height_px)
 
         update = self.presence.update(t, frame.skeletons)
         for change in update.changes:

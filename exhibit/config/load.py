@@ -147,10 +147,14 @@ def _pose(t: dict[str, Any], c: Checker) -> PoseConfig:
     d = PoseConfig()
     complexity = c.integer(t, "pose", "model_complexity", d.model_complexity, minimum=0, maximum=2)
     if complexity != 1:
-        c.warnings.append(
-            "pose.model_complexity: only 1 is bundled with mediapipe 0.10.18; "
-            f"{complexity} may need a download, which this exhibit cannot do offline"
+        c.error(
+            "pose.model_complexity",
+            "this model is not bundled with mediapipe 0.10.18 and would be downloaded at run "
+            "time, which an offline exhibit cannot do",
+            complexity,
+            "1",
         )
+        complexity = 1
     cfg = PoseConfig(
         model_complexity=complexity,
         min_detection_confidence=c.number(

@@ -43,8 +43,8 @@ class FilterConfig:
     """
 
     enabled: bool = True
-    min_cutoff_hz: float = 1.0
-    beta: float = 1.0
+    min_cutoff_hz: float = 0.3
+    beta: float = 20.0
     d_cutoff_hz: float = 1.0
     reset_after_s: float = 0.5
 

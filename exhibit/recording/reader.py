@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from exhibit.errors import RecordingError
+from exhibit.errors import RecordingError, RecordingUnreadableError
 from exhibit.recording.format import RecordingHeader, decode_frame, decode_header
 from exhibit.skeleton import Frame
 
@@ -62,13 +62,15 @@ def read_recording(path: str | Path) -> Recording:
         with path.open("r", encoding="utf-8") as file:
             first = file.readline()
     except FileNotFoundError as exc:
-        raise RecordingError(f"{path}: no such recording") from exc
+        raise RecordingUnreadableError(f"{path}: no such recording") from exc
     except UnicodeDecodeError as exc:
-        raise RecordingError(f"{path}: not a recording (not UTF-8 text)") from exc
+        raise RecordingUnreadableError(f"{path}: not a recording (not UTF-8 text)") from exc
     except OSError as exc:
-        raise RecordingError(f"{path}: cannot be read ({exc})") from exc
+        raise RecordingUnreadableError(f"{path}: cannot be read ({exc})") from exc
     if not first.strip():
-        raise RecordingError(f"{path}: empty file; expected the exhibit-recording header line")
+        raise RecordingUnreadableError(
+            f"{path}: empty file; expected the exhibit-recording header line"
+        )
     try:
         header = decode_header(first)
     except ValueError as exc:

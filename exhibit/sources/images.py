@@ -94,6 +94,12 @@ class ImageSource:
     def close(self) -> None:
         """Release the file or device; safe to call twice."""
 
+    def request_stop(self) -> None:
+        """Make a waiting ``next()`` end the iteration soon; safe from a signal handler.
+
+        Only a live source can block (a camera that was unplugged); files never wait.
+        """
+
     def __enter__(self) -> Self:
         return self
 
@@ -477,6 +483,11 @@ class CameraSource(ImageSource):
         if captured is None:
             raise StopIteration
         return captured
+
+    def request_stop(self) -> None:
+        # Only sets an Event: no lock is taken, so a signal handler may call it while the
+        # main thread waits inside read(), which notices within 0.2 s.
+        self._stop.set()
 
     @property
     def running(self) -> bool:
