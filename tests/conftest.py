@@ -11,6 +11,9 @@ import os
 
 from hypothesis import settings
 
+# Fixtures of real peers (a liblo OSC server) for every test module.
+pytest_plugins = ["tests.peers"]
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -15,7 +15,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pyliblo3
@@ -40,8 +40,8 @@ from exhibit.cues.osc import (
 )
 from exhibit.errors import CueError
 from exhibit.events import Cue, OscArg
+from tests.peers import LOOPBACK, LibloReceiver, free_udp_port, target
 
-LOOPBACK = "127.0.0.1"
 UNRESOLVABLE = "no-such-host.invalid"  # RFC 6761: .invalid never resolves
 
 
@@ -59,49 +59,6 @@ class FakeClock:
 
     def advance(self, dt_s: float) -> None:
         self.t_s += dt_s
-
-
-def free_udp_port() -> int:
-    """A UDP port on loopback that nothing listens on (right now)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def target(name: str, host: str, port: int) -> TargetConfig:
-    return TargetConfig(name=name, url=f"udp://{host}:{port}", host=host, port=port)
-
-
-Received = tuple[str, list[Any], str]
-
-
-class LibloReceiver:
-    """A liblo OSC server on loopback recording (address, args, types) of every message."""
-
-    def __init__(self) -> None:
-        self.server = pyliblo3.Server()
-        self.port: int = self.server.port
-        self.got: list[Received] = []
-        self.server.add_method(None, None, self._on_message)
-
-    def _on_message(self, path: str, args: list[Any], types: str, src: Any, data: Any) -> None:
-        self.got.append((path, list(args), types))
-
-    def wait_for(self, count: int, timeout_s: float = 3.0) -> list[Received]:
-        deadline = time.monotonic() + timeout_s
-        while len(self.got) < count and time.monotonic() < deadline:
-            self.server.recv(50)
-        return self.got
-
-
-@pytest.fixture
-def liblo() -> Iterator[LibloReceiver]:
-    receiver = LibloReceiver()
-    try:
-        yield receiver
-    finally:
-        receiver.server.free()
 
 
 def liblo_bytes(address: str, args: list[OscArg], tags: str) -> bytes:

@@ -1,0 +1,266 @@
+"""The command line end to end, as a technician or a designer uses it.
+
+Real parts throughout: recordings and videos written to disk, the demo's config, an independent
+OSC implementation (liblo) receiving the cues, the demo and ``exhibit run`` as separate
+processes stopped by real signals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+from skimage import data
+
+from exhibit.cli import main
+from exhibit.recording.reader import read_recording
+from tests.peers import LibloReceiver, free_udp_port
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
+DEMO_CONFIG = DEMO_DIR / "exhibit.toml"
+DEMO_RECORDING = DEMO_DIR / "visitor.jsonl"
+PROJECT_DIR = DEMO_DIR.parent.parent
+
+
+def config_with_ports(tmp_path: Path, projector: int, sound: int) -> Path:
+    """The demo config with its two OSC targets moved to the given loopback ports."""
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    text = text.replace("udp://127.0.0.1:9000", f"udp://127.0.0.1:{projector}")
+    text = text.replace("udp://127.0.0.1:9001", f"udp://127.0.0.1:{sound}")
+    path = tmp_path / "exhibit.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def exhibit_process(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "exhibit", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_DIR,
+        env=env,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def astronaut_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A short real MJPG video of scikit-image's astronaut photo, drifting sideways."""
+    rgb = cast(Callable[[], npt.NDArray[np.uint8]], data.astronaut)()
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    path = tmp_path_factory.mktemp("video") / "astronaut.avi"
+    height, width = bgr.shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (width, height))
+    assert writer.isOpened()
+    for i in range(8):
+        writer.write(np.roll(bgr, 3 * i, axis=1))
+    writer.release()
+    return path
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+
+def test_two_replays_write_byte_identical_logs(tmp_path: Path) -> None:
+    logs = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    for log in logs:
+        args = ["replay", str(DEMO_CONFIG), str(DEMO_RECORDING), "--log", str(log)]
+        assert main([*args, "--include-stream"]) == 0
+    assert logs[0].read_bytes() == logs[1].read_bytes()
+    lines = read_log(logs[0])
+    assert {line["kind"] for line in lines} == {"presence", "gesture", "state", "cue", "stream"}
+    cue = next(line for line in lines if line["kind"] == "cue" and line["name"] == "chime")
+    assert cue == {
+        "t": cue["t"],
+        "kind": "cue",
+        "name": "chime",
+        "address": "/sound/play",
+        "args": ["chime", 0.8],
+        "target": "sound",
+    }
+    # Canonical form: keys in a fixed order, no spaces.
+    first = logs[0].read_text(encoding="utf-8").splitlines()[0]
+    assert first == '{"t":0.0,"kind":"state","name":"attract","because":"start"}'
+
+
+def test_replay_sends_the_logged_cues_to_an_independent_osc_receiver(tmp_path: Path) -> None:
+    projector, sound = LibloReceiver(), LibloReceiver()
+    try:
+        config = config_with_ports(tmp_path, projector.port, sound.port)
+        log = tmp_path / "log.jsonl"
+        args = ["replay", str(config), str(DEMO_RECORDING), "--log", str(log), "--send"]
+        assert main([*args, "--include-stream"]) == 0
+        sent = [line for line in read_log(log) if line["kind"] in ("cue", "stream")]
+        expected = {
+            name: [(c["address"], c["args"]) for c in sent if c["target"] == name]
+            for name in ("projector", "sound")
+        }
+        got_sound = sound.wait_for(len(expected["sound"]))
+        got_projector = projector.wait_for(len(expected["projector"]))
+    finally:
+        projector.server.free()
+        sound.server.free()
+    for got, want in ((got_sound, expected["sound"]), (got_projector, expected["projector"])):
+        assert [(address, args) for address, args, _ in got] == [
+            (address, [pytest.approx(v, rel=1e-6) if isinstance(v, float) else v for v in args])
+            for address, args in want
+        ]
+    assert sum(a.startswith("/exhibit/visitor/") for a, _, _ in got_projector) >= 40
+    # Type tags as configured: a string and a 32-bit float for the ambient loop.
+    assert ("/sound/loop", "sf") in {(a, tags) for a, _, tags in got_sound}
+    assert ("/sound/stop", "") in {(a, tags) for a, _, tags in got_sound}
+
+
+def test_replay_and_record_a_real_video(tmp_path: Path, astronaut_video: Path) -> None:
+    saved = tmp_path / "saved.jsonl"
+    log = tmp_path / "log.jsonl"
+    args = [str(astronaut_video), "--log", str(log), "--save-recording", str(saved)]
+    assert main(["replay", str(DEMO_CONFIG), *args]) == 0
+    recording = read_recording(saved)
+    frames = list(recording.frames())
+    assert (recording.header.width_px, recording.header.height_px) == (512, 512)
+    assert len(frames) == 8
+    assert sum(bool(f.skeletons) for f in frames) >= 6
+    assert read_log(log)[0]["name"] == "attract"
+
+    recorded = tmp_path / "recorded.jsonl"
+    assert main(["record", str(astronaut_video), "-o", str(recorded)]) == 0
+    header = json.loads(recorded.read_text(encoding="utf-8").splitlines()[0])
+    assert header["format"] == "exhibit-recording"
+    assert header["fps"] == pytest.approx(10.0)
+    # The same frames through the same model give the same recording.
+    assert [f.t_s for f in read_recording(recorded).frames()] == [f.t_s for f in frames]
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+
+def test_missing_video_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere.mp4"
+    assert main(["replay", str(DEMO_CONFIG), str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert str(missing) in err[0]
+
+
+def test_corrupt_video_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corrupt = tmp_path / "broken.avi"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00AVI garbage" * 100)
+    assert main(["record", str(corrupt), "-o", str(tmp_path / "out.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert str(corrupt) in err
+    assert "Traceback" not in err
+
+
+def test_recording_with_a_bad_line_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = DEMO_RECORDING.read_text(encoding="utf-8").splitlines()[:200]
+    lines[150] = lines[150][: len(lines[150]) // 2]  # cut in the middle of a frame
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["replay", str(DEMO_CONFIG), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad} line 151" in err
+
+
+def test_missing_recording_cannot_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.jsonl"
+    assert main(["replay", str(DEMO_CONFIG), str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_no_camera_lists_the_devices_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["record", "/dev/video97", "-o", str(tmp_path / "cam.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "/dev/video97" in err
+    assert "video device" in err  # "no video devices found" or the list of them
+
+
+def test_a_target_that_is_down_does_not_stop_the_show(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_with_ports(tmp_path, free_udp_port(), free_udp_port())
+    log = tmp_path / "log.jsonl"
+    assert main(["replay", str(config), str(DEMO_RECORDING), "--log", str(log), "--send"]) == 0
+    # Every event is still logged, as when the targets are up.
+    reference = tmp_path / "reference.jsonl"
+    assert main(["replay", str(DEMO_CONFIG), str(DEMO_RECORDING), "--log", str(reference)]) == 0
+    assert log.read_bytes() == reference.read_bytes()
+
+
+# -- live processes --------------------------------------------------------------------------
+
+
+def test_run_stops_on_sigterm_after_the_shutdown_cues(tmp_path: Path) -> None:
+    sound = LibloReceiver()
+    try:
+        config = config_with_ports(tmp_path, free_udp_port(), sound.port)
+        log = tmp_path / "run.jsonl"
+        process = exhibit_process(
+            "run", str(config), "--replay", str(DEMO_RECORDING), "--log", str(log), "--quiet"
+        )
+        got = sound.wait_for(2, timeout_s=30.0)  # the attract loop's sound: the show runs
+        assert got, "no cue from exhibit run"
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+        assert process.returncode == 0, err
+        got = sound.wait_for(len(got) + 1, timeout_s=5.0)
+    finally:
+        sound.server.free()
+    lines = read_log(log)
+    assert [line["name"] for line in lines[-2:]] == ["all_off", "sound_off"]
+    assert lines[-1]["t"] < 5.0  # stopped long before the recording's end
+    assert got[-1][0] == "/sound/stop"
+
+
+def test_demo_shows_the_visitor_and_the_monitor_receives_the_cues(tmp_path: Path) -> None:
+    config = config_with_ports(tmp_path, free_udp_port(), free_udp_port())
+    process = exhibit_process("demo", "--speed", "40", "--config", str(config))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    lines = out.splitlines()
+    timeline = [line for line in lines if "monitor |" not in line]
+    states = [line.split()[3] for line in timeline if line.split()[2:3] == ["state"]]
+    assert states == ["attract", "welcome", "explain", "goodbye", "attract"]
+    monitor = [line for line in lines if "monitor |" in line]
+    assert any('/scene ,s "welcome"' in line for line in monitor)
+    assert any('/sound/play ,sf "fanfare" 1.0' in line for line in monitor)
+    assert any('/scene ,s "off"' in line for line in monitor)
+    summary = lines[-1]
+    assert summary.startswith("demo: 965 frames")
+    received = int(summary.split("received ")[1].split()[0])
+    assert received == sum("] /" in line for line in monitor) >= 20
+
+
+def test_check_the_demo_config_from_a_shell() -> None:
+    process = exhibit_process("check", "--offline", str(DEMO_CONFIG))
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "ok (4 states, 2 targets" in out
