@@ -195,7 +195,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         images = open_image_source(args.input, camera)
         stack.callback(images.close)
         signals.hooks.append(images.request_stop)
-        estimator = stack.enter_context(PoseEstimator(pose))
+        estimator = stack.enter_context(PoseEstimator(pose, static_image_mode=args.photos))
         source = PoseFrameSource(images, estimator)
         header = RecordingHeader(
             source=images.describe(),
@@ -299,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--config", help="take camera and pose settings from this config")
     p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.add_argument(
+        "--photos",
+        action="store_true",
+        help="unrelated photos, not a sequence: detect afresh in every image (no tracking)",
+    )
     p.set_defaults(func=cmd_record)
 
     p = sub.add_parser(
