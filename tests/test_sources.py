@@ -356,3 +356,30 @@ def test_close_stops_reopening_quickly() -> None:
     camera.close()
     assert time.monotonic() - start < 1.0
     assert not camera.running
+
+
+def test_request_stop_ends_a_wait_for_an_unplugged_camera() -> None:
+    """What SIGINT does in ``exhibit run``: the loop waiting in ``next(camera)`` for a camera
+    that was unplugged ends within a fraction of a second (the handler only sets an event)."""
+    first = ScriptedCapture()
+    dead = ScriptedCapture()
+    dead.unplug()
+    captures = itertools.chain([first], itertools.repeat(dead))
+    camera = CameraSource(
+        2, capture_factory=lambda: next(captures), lost_after_s=0.01, reopen_backoff_s=(0.05, 0.5)
+    )
+    first.unplug()
+    result: list[object] = []
+    waiter = threading.Thread(target=lambda: result.append(next(camera, "ended")))
+    try:
+        waiter.start()
+        time.sleep(0.3)
+        assert waiter.is_alive(), "next() should wait while the camera is away"
+        start = time.monotonic()
+        camera.request_stop()
+        waiter.join(2.0)
+        assert not waiter.is_alive()
+        assert time.monotonic() - start < 1.0
+        assert result == ["ended"]
+    finally:
+        camera.close()
