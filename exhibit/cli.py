@@ -86,30 +86,12 @@ class _StopOnSignal:
 def open_frames(
     spec: str, config: Config, stack: ExitStack, signals: _StopOnSignal | None = None
 ) -> Iterator[Frame]:
-    """Frames from a recording (``.jsonl``), or from a camera, video or image folder through
-    MediaPipe. Whatever is opened is closed by ``stack``; a signal ends a waiting camera."""
-    if spec.endswith(".jsonl"):
-        from exhibit.recording.reader import read_recording
+    """Frames for ``spec`` with the config's camera and pose settings (see
+    :func:`exhibit.sources.frames.open_frames`); a signal ends a wait on a camera."""
+    from exhibit.sources.frames import open_frames as open_source
 
-        return read_recording(spec).frames()
-    from exhibit.sources.images import open_image_source
-    from exhibit.sources.pose import PoseEstimator
-    from exhibit.sources.pose_source import PoseFrameSource
-
-    images = open_image_source(spec, config.camera)
-    stack.callback(images.close)
-    if signals is not None:
-        signals.hooks.append(images.request_stop)
-    estimator = stack.enter_context(PoseEstimator(config.pose))
-    source = PoseFrameSource(images, estimator)
-    stack.callback(_report_source, source)
-    return iter(source)
-
-
-def _report_source(source: object) -> None:
-    stats = getattr(source, "stats_line", None)
-    if callable(stats):
-        print(stats(), file=sys.stderr)
+    hooks = signals.hooks if signals is not None else None
+    return open_source(spec, stack, camera=config.camera, pose=config.pose, stop_hooks=hooks)
 
 
 def _record_alongside(

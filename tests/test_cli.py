@@ -264,3 +264,14 @@ def test_check_the_demo_config_from_a_shell() -> None:
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "ok (4 states, 2 targets" in out
+
+
+def test_bench_prints_its_figures_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--frames", "3", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["inference_frames"] == 3
+    assert figures["ratio"] == pytest.approx(
+        figures["pipeline_ms_median"] / figures["inference_ms_median"], rel=0.01, abs=1e-4
+    )
+    assert figures["spotting_templates"] == "10 gestures x 5 templates"
+    assert figures["spotting_ratio"] > 0
