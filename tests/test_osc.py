@@ -30,6 +30,8 @@ from exhibit.config.schema import TargetConfig
 from exhibit.cues.osc import (
     OscSender,
     TargetStats,
+    decode_packet,
+    encode_bundle,
     encode_message,
     format_message,
     parse_target_url,
@@ -533,3 +535,90 @@ def test_monitor_names_a_port_that_is_taken() -> None:
         assert not ready.is_set()
     with pytest.raises(CueError, match=r"1\.\.65535"):
         run_monitor([0], io.StringIO(), threading.Event())
+
+
+# -- bundles ---------------------------------------------------------------------------------
+
+
+def liblo_bundle_bytes(messages: list[tuple[str, list[OscArg], str]]) -> bytes:
+    """The datagram liblo sends for a bundle with time tag "immediately" (``LO_TT_IMMEDIATE``
+    is seconds 0, fraction 1; pyliblo3 takes the time tag as float seconds: 2**-32)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        sock.settimeout(3.0)
+        bundle = pyliblo3.Bundle(
+            2.0**-32,
+            *[
+                pyliblo3.Message(a, *[(t, v) for t, v in zip(tags, args, strict=True)])
+                for a, args, tags in messages
+            ],
+        )
+        pyliblo3.send((LOOPBACK, sock.getsockname()[1]), bundle)
+        data: bytes = sock.recv(65536)
+        return data
+
+
+def test_encode_bundle_matches_python_osc_and_liblo_bytes() -> None:
+    messages: list[tuple[str, list[OscArg], str]] = [
+        ("/scene/start", [3, "welcome"], "is"),
+        ("/light/level", [0.25, True], "fT"),
+        ("/go", [], ""),
+    ]
+    ours = encode_bundle([(address, args) for address, args, _ in messages])
+    builder = OscBundleBuilder(IMMEDIATELY)
+    for address, args, tags in messages:
+        message = OscMessageBuilder(address)
+        for tag, value in zip(tags, args, strict=True):
+            message.add_arg(value, tag)
+        builder.add_content(message.build())
+    assert ours == bytes(builder.build().dgram)
+    assert ours == liblo_bundle_bytes(messages)
+    assert ours[:16] == b"#bundle\x00" + b"\x00\x00\x00\x00\x00\x00\x00\x01"
+
+
+def test_liblo_takes_a_sent_bundle_as_one_bundle_of_its_messages(liblo: LibloReceiver) -> None:
+    bundles: list[str] = []
+    liblo.server.add_bundle_handlers(
+        lambda timetag, data: bundles.append("start"), lambda data: bundles.append("end")
+    )
+    cues = [Cue("p", "/a", (1,)), Cue("p", "/b", ("two", 2.5)), Cue("p", "/c")]
+    with OscSender({"p": target("p", LOOPBACK, liblo.port)}) as sender:
+        assert sender.send_bundle("p", cues)
+        assert sender.stats()["p"] == TargetStats(sent=1, failed=0, last_error=None)
+    got = liblo.wait_for(3)
+    assert got == [("/a", [1], "i"), ("/b", ["two", 2.5], "sf"), ("/c", [], "")]
+    assert bundles == ["start", "end"]
+
+
+def test_send_bundle_refuses_what_is_not_one_bundle_for_one_target(
+    liblo: LibloReceiver,
+) -> None:
+    with OscSender({"p": target("p", LOOPBACK, liblo.port)}) as sender:
+        with pytest.raises(CueError, match="needs at least one cue"):
+            sender.send_bundle("p", [])
+        with pytest.raises(CueError, match="names target 'q', not 'p'"):
+            sender.send_bundle("p", [Cue("p", "/a"), Cue("q", "/b")])
+        with pytest.raises(CueError, match="unknown OSC target 'x'"):
+            sender.send_bundle("x", [Cue("x", "/a")])
+        with pytest.raises(CueError, match="one UDP datagram holds at most 65507"):
+            sender.send_bundle("p", [Cue("p", "/big", ("x" * 40000,))] * 2)
+        assert sender.stats()["p"] == TargetStats()
+
+
+def test_decode_packet_reads_our_bundles_and_messages() -> None:
+    data = encode_bundle([("/a", [1, "x"]), ("/b", [2.5, False])])
+    assert [(m.address, m.args, m.tags) for m in decode_packet(data)] == [
+        ("/a", (1, "x"), "is"),
+        ("/b", (2.5, False), "fF"),
+    ]
+    for bad, reason in [
+        (b"/a\x00", "multiple of 4 bytes"),
+        (b"/ab\x00\x01\x00\x00\x00", "does not start with ','"),
+        (b"/ab\x00,\x00\x00\x01", "non-NUL padding"),
+        (b"/ab\x00,i\x00\x00", "cut short"),
+        (b"/ab\x00,q\x00\x00", "unknown type tag"),
+        (b"#bundle\x00" + bytes(8) + b"\x00\x00\x00\x05", "size 5"),
+        (b"x", "must start with '/'"),
+    ]:
+        with pytest.raises(ValueError, match=reason):
+            decode_packet(bad)
