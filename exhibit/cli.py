@@ -254,6 +254,20 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_graph(args: argparse.Namespace) -> int:
+    from exhibit.show.graph import render, to_dot
+
+    config = _load_config(args.config)
+    dot_text = to_dot(config.show, title=config.name)
+    output = Path(args.output) if args.output else Path(args.config).with_suffix(".dot")
+    if output.suffix == ".dot":
+        output.write_text(dot_text, encoding="utf-8")
+    else:
+        render(dot_text, output)
+    print(f"{output}: {len(config.show.states)} states")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="exhibit", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -316,6 +330,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", help="photo to time MediaPipe on (default: scikit-image's astronaut)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("graph", help="the show's state machine as a diagram (DOT; SVG/PNG via dot)")
+    p.add_argument("config")
+    p.add_argument(
+        "-o", "--output", help="FILE.dot (default: beside the config), .svg, .png or .pdf"
+    )
+    p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("synth", help="write the scripted demo visitor as a recording")
     p.add_argument("-o", "--output", default=str(DEMO_RECORDING))

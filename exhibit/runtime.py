@@ -45,14 +45,19 @@ class LogSink:
         self._file.close()
 
 
+LOCAL_TARGET_PREFIXES = ("sound:", "output:")
+"""Cue targets played on this machine (pygame sound, GPIO outputs), not sent over OSC."""
+
+
 class OscSink:
-    """Sends every cue and stream event's OSC message through an ``OscSender``."""
+    """Sends every cue and stream event's OSC message through an ``OscSender``; cues for this
+    machine's own sound and outputs (``sound:NAME``, ``output:NAME``) are left to their sinks."""
 
     def __init__(self, sender: OscSender) -> None:
         self.sender = sender
 
     def handle(self, event: Event) -> None:
-        if event.cue is not None:
+        if event.cue is not None and not event.cue.target.startswith(LOCAL_TARGET_PREFIXES):
             self.sender.send(event.cue)
 
     def close(self) -> None:
