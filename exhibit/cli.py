@@ -25,6 +25,7 @@ from exhibit.errors import (
     RecordingError,
     RecordingUnreadableError,
 )
+from exhibit.gestures.commands import add_gesture_commands
 from exhibit.skeleton import Frame
 
 log = logging.getLogger("exhibit")
@@ -48,6 +49,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     counts = f"{len(config.show.states)} states, {len(config.targets)} targets"
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.config}: ok ({counts}, {len(config.cues)} cues)")
     return 0
 
@@ -115,9 +118,8 @@ def _record_alongside(
 
 
 def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
-    from exhibit.cues.osc.sender import OscSender
     from exhibit.pipeline import Pipeline
-    from exhibit.runtime import LogSink, OscSink, Pacer, Sink, TimelineSink, run_frames
+    from exhibit.runtime import LogSink, Pacer, Sink, TimelineSink, cue_sinks, run_frames
 
     config = _load_config(args.config)
     spec = args.replay or args.video or str(config.camera.device)
@@ -125,7 +127,7 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
     with ExitStack() as stack, _StopOnSignal() as signals:
         stop = signals.stop
         frames = open_frames(spec, config, stack, signals)
-        sinks: list[Sink] = [OscSink(OscSender(config.targets))]
+        sinks: list[Sink] = cue_sinks(config)
         if args.log:
             sinks.append(LogSink(args.log))
         if not args.quiet:
@@ -151,10 +153,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if args.timeline or not args.log:
             sinks.append(TimelineSink())
         if args.send:
-            from exhibit.cues.osc.sender import OscSender
-            from exhibit.runtime import OscSink
+            from exhibit.runtime import cue_sinks
 
-            sinks.append(OscSink(OscSender(config.targets)))
+            sinks += cue_sinks(config)
         result = run_frames(frames, Pipeline(config), sinks)
     print(f"replayed {result.frames} frames, {result.events} events", file=sys.stderr)
     return 0
@@ -226,10 +227,15 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from exhibit.demo import run_demo
 
-    return run_demo(video=args.video, speed=args.speed, config_path=args.config)
+    return run_demo(video=args.video, speed=args.speed, config_path=args.config, stage=args.stage)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.gating:
+        from exhibit.fusion.bench import run_gating_bench
+
+        run_gating_bench(hours=args.hours, as_json=args.json, out=sys.stdout)
+        return 0
     from exhibit.bench import run_bench
 
     return run_bench(frames=args.frames, as_json=args.json, image=args.image)
@@ -266,6 +272,56 @@ def cmd_graph(args: argparse.Namespace) -> int:
         render(dot_text, output)
     print(f"{output}: {len(config.show.states)} states")
     return 0
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    from exhibit.ui.stage import run_stage
+
+    width, _, height = args.size.partition("x")
+    with _StopOnSignal() as signals:
+        return run_stage(
+            args.port,
+            host=args.host,
+            size=(int(width), int(height)),
+            fullscreen=args.fullscreen,
+            stop=signals.stop,
+            frames=args.frames,
+            screenshot=Path(args.screenshot) if args.screenshot else None,
+            images=Path(args.images) if args.images else DEMO_DIR / "stage",
+            out=sys.stdout,
+            echo=args.echo,
+        )
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from exhibit.ui.simulate import run_simulate
+
+    with _StopOnSignal() as signals:
+        return run_simulate(
+            args.config,
+            recording=args.recording,
+            frames=args.frames,
+            screenshot=Path(args.screenshot) if args.screenshot else None,
+            speed=args.speed,
+            send=args.send,
+            log=args.log,
+            stop=signals.stop,
+            out=sys.stdout,
+        )
+
+
+def cmd_sensors(args: argparse.Namespace) -> int:
+    from exhibit.sensors.gpio_in import run_sensors_view
+
+    config = _load_config(args.config)
+    with _StopOnSignal() as signals:
+        return run_sensors_view(config.sensors, sys.stdout, signals.stop, args.refresh)
+
+
+def cmd_bridge_sim(args: argparse.Namespace) -> int:
+    from firmware_bridge.sim import main as sim_main
+
+    return sim_main(args.sim_args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -323,12 +379,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", help="run the demo on this video instead of the scripted visitor")
     p.add_argument("--speed", type=float, default=1.0)
     p.add_argument("--config", default=str(DEMO_CONFIG))
+    p.add_argument(
+        "--stage",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the projector's cues in a stage window (default: when a display is present)",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("bench", help="per-frame cost of the pipeline against MediaPipe inference")
     p.add_argument("--frames", type=int, default=200)
     p.add_argument("--image", help="photo to time MediaPipe on (default: scikit-image's astronaut)")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--gating",
+        action="store_true",
+        help="instead: CPU saved by sensor-gated pose inference over a scripted day",
+    )
+    p.add_argument("--hours", type=float, default=8.0, help="length of the day for --gating")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("graph", help="the show's state machine as a diagram (DOT; SVG/PNG via dot)")
@@ -337,6 +405,44 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", help="FILE.dot (default: beside the config), .svg, .png or .pdf"
     )
     p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("stage", help="a window standing in for the projector: shows the cues")
+    p.add_argument("port", type=int, help="UDP port to receive OSC on (the projector's)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--size", default="960x540", help="window size WxH")
+    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--frames", type=int, help="stop after this many frames (for screenshots)")
+    p.add_argument("--screenshot", help="save the last frame as PNG here")
+    p.add_argument("--images", help="folder of scene images NAME.png (default: the demo's)")
+    p.add_argument("--echo", action="store_true", help="print every message received")
+    p.set_defaults(func=cmd_stage)
+
+    p = sub.add_parser(
+        "simulate", help="try a config with no hardware: keyboard/mouse visitor or a recording"
+    )
+    p.add_argument("config")
+    p.add_argument("--recording", help="play this recording first (.jsonl)")
+    p.add_argument("--frames", type=int, help="stop after this many frames")
+    p.add_argument("--screenshot", help="save the last frame as PNG here")
+    p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--send", action="store_true", help="also send the cues to the targets")
+    p.add_argument("--log", help="write the event log (JSON Lines) here")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("sensors", help="show every configured sensor's live state")
+    p.add_argument("config")
+    p.add_argument("--refresh", type=float, default=0.5, help="seconds between refreshes")
+    p.set_defaults(func=cmd_sensors)
+
+    p = sub.add_parser(
+        "bridge-sim",
+        help="run the reference firmware on this machine behind a pseudo-terminal",
+        add_help=False,
+    )
+    p.add_argument("sim_args", nargs=argparse.REMAINDER, help="see exhibit bridge-sim --help")
+    p.set_defaults(func=cmd_bridge_sim)
+
+    add_gesture_commands(sub)
 
     p = sub.add_parser("synth", help="write the scripted demo visitor as a recording")
     p.add_argument("-o", "--output", default=str(DEMO_RECORDING))

@@ -1,79 +1,145 @@
 """``exhibit demo``: the demo exhibit end to end, on this machine, with no camera and no Pi.
 
-It starts ``exhibit monitor`` as a separate process on the demo's OSC ports (a stand-in for the
-projector and the sound server), replays the scripted visitor in real time through the whole
-pipeline, sends the cues over UDP, and prints the timeline beside what the monitor received.
+It starts ``exhibit stage`` (a window standing in for the projector, when a display is present)
+and ``exhibit monitor`` (for the other OSC ports, e.g. the sound server) as separate processes,
+replays the scripted visitor in real time through the whole pipeline, sends the cues over UDP,
+plays the local sounds, and prints the timeline beside what the stage and the monitor received.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
 from exhibit.config.load import load
-from exhibit.cues.osc.sender import OscSender
 from exhibit.pipeline import Pipeline
-from exhibit.runtime import OscSink, Pacer, Sink, TimelineSink, run_frames
+from exhibit.runtime import Pacer, Sink, TimelineSink, cue_sinks, run_frames
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
 
 
-def _forward(stream: IO[str], ready: threading.Event, lines: list[str]) -> None:
+def _forward(
+    stream: IO[str], ready: threading.Event, lines: list[str], label: str, marker: str
+) -> None:
     for line in stream:
-        if line.startswith("monitor: listening"):
+        if line.startswith(marker):
             ready.set()
         else:
             lines.append(line)
-        print(f"      monitor | {line.rstrip()}", flush=True)
+        print(f"{label:>13} | {line.rstrip()}", flush=True)
     ready.set()
 
 
-def run_demo(video: str | None, speed: float, config_path: str | None = None) -> int:
+def display_present() -> bool:
+    """Whether a window can be shown (X11 or Wayland); SDL's dummy driver counts too."""
+    env = os.environ
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")) or (
+        env.get("SDL_VIDEODRIVER") == "dummy"
+    )
+
+
+class _Helper:
+    """A child ``exhibit`` process (stage or monitor) whose output is shown in the timeline."""
+
+    def __init__(self, args: list[str], label: str, marker: str) -> None:
+        self.label = label
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "exhibit", *args],
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        self.received: list[str] = []
+        self.ready = threading.Event()
+        assert self.process.stdout is not None
+        self._thread = threading.Thread(
+            target=_forward,
+            args=(self.process.stdout, self.ready, self.received, label, marker),
+            daemon=True,
+        )
+        self._thread.start()
+
+    def started(self) -> bool:
+        return self.ready.wait(15.0) and self.process.poll() is None
+
+    def stop(self) -> None:
+        self.process.send_signal(2)
+        try:
+            self.process.wait(5.0)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._thread.join(2.0)
+
+
+def _settle(helpers: list[_Helper], stop: threading.Event, quiet_s: float = 0.5) -> None:
+    """Wait (up to 5 s) until the stage and monitor have shown everything sent to them: their
+    output has not grown for ``quiet_s``. A busy machine may take a moment to print the last
+    cues, and stopping them earlier would lose those lines from the timeline."""
+    deadline = time.monotonic() + 5.0
+    counts = [-1]
+    while time.monotonic() < deadline:
+        now = [sum(len(h.received) for h in helpers)]
+        if now == counts:
+            return
+        counts = now
+        if stop.wait(quiet_s):
+            return
+
+
+def run_demo(
+    video: str | None,
+    speed: float,
+    config_path: str | None = None,
+    stage: bool | None = None,
+) -> int:
     from exhibit.cli import _StopOnSignal, open_frames
 
     config = load(config_path or DEMO_DIR / "exhibit.toml")
     ports = sorted({t.port for t in config.targets.values()})
+    projector = config.targets.get("projector")
+    use_stage = (display_present() if stage is None else stage) and projector is not None
+    monitor_ports = [p for p in ports if not (use_stage and projector and p == projector.port)]
     spec = video or str(DEMO_DIR / "visitor.jsonl")
-    print(f"demo: {config.name!r} on {spec}; OSC to a local monitor on port(s) {ports}", flush=True)
-    monitor = subprocess.Popen(
-        [sys.executable, "-m", "exhibit", "monitor", *map(str, ports)],
-        stdout=subprocess.PIPE,
-        text=True,
-        bufsize=1,
+    shown = f"stage on port {projector.port}, " if use_stage and projector else ""
+    print(
+        f"demo: {config.name!r} on {spec}; {shown}OSC monitor on port(s) {monitor_ports}",
+        flush=True,
     )
-    received: list[str] = []
-    ready = threading.Event()
-    assert monitor.stdout is not None
-    forwarder = threading.Thread(
-        target=_forward, args=(monitor.stdout, ready, received), daemon=True
-    )
-    forwarder.start()
+    helpers: list[_Helper] = []
+    if use_stage and projector is not None:
+        helpers.append(
+            _Helper(["stage", str(projector.port), "--echo"], "stage", "stage: listening")
+        )
+    if monitor_ports:
+        helpers.append(
+            _Helper(["monitor", *map(str, monitor_ports)], "monitor", "monitor: listening")
+        )
     try:
-        if not ready.wait(10.0) or monitor.poll() is not None:
-            print("demo: the OSC monitor did not start (is a port taken?)", file=sys.stderr)
-            return 1
+        for helper in helpers:
+            if not helper.started():
+                print(f"demo: the {helper.label} did not start (is a port taken?)", file=sys.stderr)
+                return 1
         with ExitStack() as stack, _StopOnSignal() as signals:
             stop = signals.stop
             frames = open_frames(spec, config, stack, signals)
-            sinks: list[Sink] = [OscSink(OscSender(config.targets)), TimelineSink()]
+            sinks: list[Sink] = [*cue_sinks(config), TimelineSink()]
             result = run_frames(
                 frames, Pipeline(config), sinks, pacer=Pacer(speed=speed, stop=stop), stop=stop
             )
-        stop.wait(0.5)
+        _settle(helpers, stop)
     finally:
-        monitor.send_signal(2)
-        try:
-            monitor.wait(5.0)
-        except subprocess.TimeoutExpired:
-            monitor.kill()
-        forwarder.join(2.0)
+        for helper in helpers:
+            helper.stop()
+    received = sum(len(h.received) for h in helpers)
     print(
         f"demo: {result.frames} frames, {result.events} events; "
-        f"the monitor received {len(received)} OSC messages",
+        f"the stage and monitor received {received} OSC messages",
         flush=True,
     )
     return 0

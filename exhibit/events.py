@@ -2,7 +2,9 @@
 
 An event is ``(t_s, kind, name, data)``. Kinds: ``presence`` (enter/leave), ``gesture``,
 ``state`` (the show entered a state), ``cue`` (a cue was sent: target, address, args), and
-``stream`` (continuous joint stream; not written to logs unless asked). The JSON form is
+``stream`` (continuous joint stream; not written to logs unless asked), ``engagement``
+(``high``/``low``), ``sensor`` (``fault``/``ok``) and ``control`` (a command from another
+controller). The JSON form is
 canonical (fixed key order, no whitespace, times rounded to microseconds) so that two replays of
 the same input give byte-identical logs.
 
@@ -17,7 +19,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["presence", "gesture", "state", "cue", "stream"]
+EventKind = Literal[
+    "presence", "gesture", "state", "cue", "stream", "engagement", "sensor", "control"
+]
 
 OscArg = int | float | str | bool
 

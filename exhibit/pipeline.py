@@ -5,7 +5,9 @@ decision here is a function of the frames and the timestamps they carry. That is
 replays to byte-identical event logs, and why tests, tuning and bug reports can rest on replay.
 
 Order within a frame: presence (enter/leave) -> filter -> gestures (only while a visitor is
-present: nothing fires when nobody is there) -> show timers -> joint stream.
+present: nothing fires when nobody is there) -> engagement (high/low) -> show timers -> joint
+stream. Commands from another controller (``/exhibit/goto`` ...) are applied between frames with
+:meth:`Pipeline.control`, stamped with the last frame's time.
 
 Example:
     >>> from exhibit.config.load import loads
@@ -17,13 +19,20 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from exhibit.config.schema import Config
+from exhibit.engagement import EngagementTracker
 from exhibit.events import Cue, Event, cue_event
 from exhibit.filtering.skeleton_filter import SkeletonFilter
+from exhibit.gestures.base import GestureHit
 from exhibit.gestures.engine import GestureEngine
+from exhibit.gestures.taught import TaughtGestures
 from exhibit.presence import PresenceTracker
-from exhibit.show.machine import ShowMachine
+from exhibit.show.machine import ShowContext, ShowMachine
 from exhibit.skeleton import LANDMARK_INDEX, Frame, Skeleton
+
+ENGAGEMENT_ADDRESS = "/exhibit/engagement"
 
 
 class JointStream:
@@ -35,9 +44,12 @@ class JointStream:
         self._period_s = 1.0 / cfg.rate_hz
         self._target = cfg.target
         self._joints = [(j, LANDMARK_INDEX[j], cfg.address.format(joint=j)) for j in cfg.joints]
+        self._engagement = cfg.engagement
         self._next_s: float | None = None
 
-    def update(self, t_s: float, skeleton: Skeleton | None) -> list[Event]:
+    def update(
+        self, t_s: float, skeleton: Skeleton | None, engagement: float | None = None
+    ) -> list[Event]:
         if not self.enabled or skeleton is None:
             return []
         if self._next_s is not None and t_s < self._next_s:
@@ -48,7 +60,11 @@ class JointStream:
         else:
             self._next_s += self._period_s
         lm = skeleton.landmarks
-        return [
+        extra = []
+        if self._engagement and engagement is not None:
+            cue = Cue(self._target, ENGAGEMENT_ADDRESS, (round(engagement, 4),), name="engagement")
+            extra.append(cue_event(t_s, cue, kind="stream"))
+        return extra + [
             cue_event(
                 t_s,
                 Cue(
@@ -63,8 +79,20 @@ class JointStream:
         ]
 
 
+def load_taught(config: Config) -> TaughtGestures | None:
+    """The config's taught gestures, if it has a template file (checked at config load)."""
+    taught = config.gestures.taught
+    path = Path(config.base_dir) / taught.file
+    if not taught.enabled or not taught.names or not path.exists():
+        return None
+    return TaughtGestures.from_file(
+        path, threshold_scale=taught.threshold_scale, refractory_s=taught.refractory_s
+    )
+
+
 class Pipeline:
-    """Presence, filtering, gestures, show and stream for one exhibit, driven by frame time."""
+    """Presence, filtering, gestures, engagement, show and stream for one exhibit, driven by
+    frame time."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -72,10 +100,19 @@ class Pipeline:
         self.filter = SkeletonFilter(config.filter)
         # Gesture features depend on the camera's aspect ratio; the first frame tells it.
         self.gestures = GestureEngine(config.gestures)
+        self.taught = load_taught(config)
+        self.engagement = EngagementTracker(config.engagement)
         self._frame_size: tuple[int, int] | None = None
         self.show = ShowMachine(config.show)
         self.stream = JointStream(config)
         self.last_t_s = 0.0
+        self._visit_started_s: float | None = None
+        self.visitors = 0
+
+    def context(self, t_s: float) -> ShowContext:
+        """What the show's guards see now."""
+        dwell_s = 0.0 if self._visit_started_s is None else t_s - self._visit_started_s
+        return ShowContext(self.engagement.score, dwell_s, self.visitors)
 
     def step(self, frame: Frame) -> list[Event]:
         t = frame.t_s
@@ -86,26 +123,63 @@ class Pipeline:
         size = (frame.width_px, frame.height_px)
         if size != self._frame_size and frame.height_px > 0:
             self._frame_size = size
-            self.gestures = GestureEngine(self.config.gestures, frame.width_px / frame.height_px)
+            aspect = frame.width_px / frame.height_px
+            self.gestures = GestureEngine(self.config.gestures, aspect)
+            self.engagement = EngagementTracker(self.config.engagement, aspect)
 
         update = self.presence.update(t, frame.skeletons)
+        self.visitors = sum(1 for s in frame.skeletons if self.presence.counts(s))
         for change in update.changes:
             events.append(Event(t, "presence", change.kind, {"visitor": change.visitor}))
-            if change.kind == "leave":
+            if change.kind == "enter":
+                self._visit_started_s = t
+            else:
+                self._visit_started_s = None
                 self.gestures.reset()
-            events += self.show.handle(t, f"presence.{change.kind}")
+                self.engagement.reset()
+                if self.taught is not None:
+                    self.taught.reset()
+            events += self.show.handle(t, f"presence.{change.kind}", self.context(t))
 
         smooth = self.filter.update(t, update.primary)
         if update.visitor is not None:
-            for hit in self.gestures.update(t, smooth):
-                data: dict[str, object] = {"visitor": update.visitor, "score": round(hit.score, 3)}
-                if hit.side is not None:
-                    data["side"] = hit.side
-                events.append(Event(t, "gesture", hit.name, data))
-                events += self.show.handle(t, f"gesture.{hit.name}")
+            hits = self.gestures.update(t, smooth)
+            if self.taught is not None:
+                hits += self.taught.update(t, smooth)
+            for hit in hits:
+                events += self._gesture(t, update.visitor, hit)
+            if self.config.engagement.enabled:
+                for level in self.engagement.update(t, smooth).events:
+                    data = {"visitor": update.visitor, "score": round(self.engagement.score, 3)}
+                    events.append(Event(t, "engagement", level, data))
+                    events += self.show.handle(t, f"engagement.{level}", self.context(t))
 
-        events += self.show.tick(t)
-        events += self.stream.update(t, smooth if update.visitor is not None else None)
+        events += self.show.tick(t, self.context(t))
+        present = smooth if update.visitor is not None else None
+        events += self.stream.update(t, present, self.engagement.score)
+        return events
+
+    def _gesture(self, t: float, visitor: int, hit: GestureHit) -> list[Event]:
+        data: dict[str, object] = {"visitor": visitor, "score": round(hit.score, 3)}
+        if hit.side is not None:
+            data["side"] = hit.side
+        self.engagement.gesture(t)
+        events = [Event(t, "gesture", hit.name, data)]
+        return events + self.show.handle(t, f"gesture.{hit.name}", self.context(t))
+
+    def control(self, kind: str, arg: str | None = None) -> list[Event]:
+        """Apply a command from another controller (goto, reset, pause, resume) at the last
+        frame's time; the show reports it as a ``control`` event."""
+        t = self.last_t_s
+        events = [Event(t, "control", kind, {"arg": arg} if arg is not None else {})]
+        if kind == "goto" and arg is not None:
+            events += self.show.goto(t, arg)
+        elif kind == "reset":
+            events += self.show.reset(t)
+        elif kind == "pause":
+            self.show.pause(t)
+        elif kind == "resume":
+            self.show.resume(t)
         return events
 
     def shutdown(self) -> list[Event]:

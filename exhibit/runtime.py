@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
+from exhibit.config.schema import Config
 from exhibit.cues.osc.sender import OscSender
 from exhibit.events import Event
 from exhibit.pipeline import Pipeline
@@ -26,6 +27,23 @@ class Sink(Protocol):
     def handle(self, event: Event) -> None: ...
 
     def close(self) -> None: ...
+
+
+def cue_sinks(config: Config, *, osc: bool = True) -> list[Sink]:
+    """The sinks that carry out a config's cues: OSC to its targets, and on this machine its
+    sounds (pygame) and GPIO outputs (gpiozero), where the config has any."""
+    sinks: list[Sink] = []
+    if osc:
+        sinks.append(OscSink(OscSender(config.targets)))
+    if config.sounds.sounds:
+        from exhibit.cues.sound.player import SoundPlayer, SoundSink
+
+        sinks.append(SoundSink(SoundPlayer(config.sounds)))
+    if config.outputs:
+        from exhibit.cues.gpio_out import OutputBank, OutputSink
+
+        sinks.append(OutputSink(OutputBank(config.outputs)))
+    return sinks
 
 
 class LogSink:
@@ -69,6 +87,8 @@ def describe(event: Event) -> str:
     d = event.data
     if event.kind == "state":
         detail = f"(from {d['from']}, because {d['because']})" if "from" in d else "(start)"
+        if "level" in d:
+            detail += f" level {d['level']}"
     elif event.kind in ("cue", "stream"):
         args = " ".join(repr(a) if isinstance(a, str) else f"{a}" for a in d.get("args", []))
         detail = f"-> {d['target']} {d['address']} {args}".rstrip()

@@ -40,6 +40,8 @@ def config_with_ports(tmp_path: Path, projector: int, sound: int) -> Path:
     text = text.replace("udp://127.0.0.1:9001", f"udp://127.0.0.1:{sound}")
     path = tmp_path / "exhibit.toml"
     path.write_text(text, encoding="utf-8")
+    if not (tmp_path / "sounds").exists():  # the config's sounds are relative to its folder
+        (tmp_path / "sounds").symlink_to(DEMO_DIR / "sounds")
     return path
 
 
@@ -47,8 +49,10 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def exhibit_process(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def exhibit_process(
+    *args: str, extra_env: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(extra_env or {}))
     return subprocess.Popen(
         [sys.executable, "-m", "exhibit", *args],
         stdout=subprocess.PIPE,
@@ -85,16 +89,26 @@ def test_two_replays_write_byte_identical_logs(tmp_path: Path) -> None:
         assert main([*args, "--include-stream"]) == 0
     assert logs[0].read_bytes() == logs[1].read_bytes()
     lines = read_log(logs[0])
-    assert {line["kind"] for line in lines} == {"presence", "gesture", "state", "cue", "stream"}
-    cue = next(line for line in lines if line["kind"] == "cue" and line["name"] == "chime")
+    assert {line["kind"] for line in lines} == {
+        "presence",
+        "gesture",
+        "state",
+        "cue",
+        "stream",
+        "engagement",
+    }
+    cue = next(line for line in lines if line["kind"] == "cue" and line["name"] == "title_wave")
     assert cue == {
         "t": cue["t"],
         "kind": "cue",
-        "name": "chime",
-        "address": "/sound/play",
-        "args": ["chime", 0.8],
-        "target": "sound",
+        "name": "title_wave",
+        "address": "/title",
+        "args": ["Wave to look inside a cell"],
+        "target": "projector",
     }
+    # A local sound cue is logged like any other: target sound:NAME, action, volume, fade.
+    chime = next(line for line in lines if line["kind"] == "cue" and line["name"] == "chime")
+    assert (chime["target"], chime["address"], chime["args"]) == ("sound:chime", "/play", [0.8, 0])
     # Canonical form: keys in a fixed order, no spaces.
     first = logs[0].read_text(encoding="utf-8").splitlines()[0]
     assert first == '{"t":0.0,"kind":"state","name":"attract","because":"start"}'
@@ -107,7 +121,11 @@ def test_replay_sends_the_logged_cues_to_an_independent_osc_receiver(tmp_path: P
         log = tmp_path / "log.jsonl"
         args = ["replay", str(config), str(DEMO_RECORDING), "--log", str(log), "--send"]
         assert main([*args, "--include-stream"]) == 0
-        sent = [line for line in read_log(log) if line["kind"] in ("cue", "stream")]
+        sent = [
+            line
+            for line in read_log(log)
+            if line["kind"] in ("cue", "stream") and not line["target"].startswith("sound:")
+        ]
         expected = {
             name: [(c["address"], c["args"]) for c in sent if c["target"] == name]
             for name in ("projector", "sound")
@@ -123,9 +141,11 @@ def test_replay_sends_the_logged_cues_to_an_independent_osc_receiver(tmp_path: P
             for address, args in want
         ]
     assert sum(a.startswith("/exhibit/visitor/") for a, _, _ in got_projector) >= 40
-    # Type tags as configured: a string and a 32-bit float for the ambient loop.
-    assert ("/sound/loop", "sf") in {(a, tags) for a, _, tags in got_sound}
+    # Type tags as configured: a string for the level, none for the stop.
+    assert ("/narration/level", "s") in {(a, tags) for a, _, tags in got_sound}
     assert ("/sound/stop", "") in {(a, tags) for a, _, tags in got_sound}
+    # The engagement score is streamed as one 32-bit float.
+    assert ("/exhibit/engagement", "f") in {(a, tags) for a, _, tags in got_projector}
 
 
 def test_replay_and_record_a_real_video(tmp_path: Path, astronaut_video: Path) -> None:
@@ -218,52 +238,69 @@ def test_a_target_that_is_down_does_not_stop_the_show(
 
 
 def test_run_stops_on_sigterm_after_the_shutdown_cues(tmp_path: Path) -> None:
-    sound = LibloReceiver()
+    projector = LibloReceiver()
     try:
-        config = config_with_ports(tmp_path, free_udp_port(), sound.port)
+        config = config_with_ports(tmp_path, projector.port, free_udp_port())
         log = tmp_path / "run.jsonl"
         process = exhibit_process(
-            "run", str(config), "--replay", str(DEMO_RECORDING), "--log", str(log), "--quiet"
+            "run",
+            str(config),
+            "--replay",
+            str(DEMO_RECORDING),
+            "--log",
+            str(log),
+            "--quiet",
+            extra_env={"SDL_AUDIODRIVER": "dummy"},
         )
-        got = sound.wait_for(2, timeout_s=30.0)  # the attract loop's sound: the show runs
-        assert got, "no cue from exhibit run"
+        got = projector.wait_for(2, timeout_s=30.0)  # the attract scene and title: it runs
+        assert len(got) >= 2, "no cue from exhibit run"
         time.sleep(0.5)
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=20)
         assert process.returncode == 0, err
-        got = sound.wait_for(len(got) + 1, timeout_s=5.0)
+        got = projector.wait_for(len(got) + 1, timeout_s=5.0)
     finally:
-        sound.server.free()
+        projector.server.free()
     lines = read_log(log)
-    assert [line["name"] for line in lines[-2:]] == ["all_off", "sound_off"]
+    assert [line["name"] for line in lines[-3:]] == ["all_off", "server_off", "sound_off"]
     assert lines[-1]["t"] < 5.0  # stopped long before the recording's end
-    assert got[-1][0] == "/sound/stop"
+    assert (got[-1][0], got[-1][1]) == ("/scene", ["off"])
 
 
-def test_demo_shows_the_visitor_and_the_monitor_receives_the_cues(tmp_path: Path) -> None:
+def test_demo_shows_the_visitor_on_the_stage_and_the_monitor(tmp_path: Path) -> None:
     config = config_with_ports(tmp_path, free_udp_port(), free_udp_port())
-    process = exhibit_process("demo", "--speed", "40", "--config", str(config))
+    # SDL's dummy drivers: the stage window and the sounds run without a screen or speakers.
+    env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    process = exhibit_process("demo", "--speed", "40", "--config", str(config), extra_env=env)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     lines = out.splitlines()
-    timeline = [line for line in lines if "monitor |" not in line]
+    timeline = [line for line in lines if " | " not in line]
     states = [line.split()[3] for line in timeline if line.split()[2:3] == ["state"]]
-    assert states == ["attract", "welcome", "explain", "goodbye", "attract"]
-    monitor = [line for line in lines if "monitor |" in line]
-    assert any('/scene ,s "welcome"' in line for line in monitor)
-    assert any('/sound/play ,sf "fanfare" 1.0' in line for line in monitor)
-    assert any('/scene ,s "off"' in line for line in monitor)
+    assert states == ["attract", "welcome", "explain", "explain_detail", "goodbye", "attract"]
+    assert any("level overview" in line for line in timeline)
+    stage = [
+        line.split(" | ", 1)[1]
+        for line in lines
+        if line.lstrip().startswith("stage |") and "stage: listening" not in line
+    ]
+    monitor = [line for line in lines if line.lstrip().startswith("monitor |")]
+    assert '/scene "welcome"' in stage
+    assert '/level "detail"' in stage
+    assert '/scene "off"' in stage
+    assert any('/narration/level ,s "overview"' in line for line in monitor)
+    assert any("/sound/stop ," in line for line in monitor)
     summary = lines[-1]
     assert summary.startswith("demo: 965 frames")
     received = int(summary.split("received ")[1].split()[0])
-    assert received == sum("] /" in line for line in monitor) >= 20
+    assert received >= len(stage) + sum("] /" in line for line in monitor) >= 20
 
 
 def test_check_the_demo_config_from_a_shell() -> None:
     process = exhibit_process("check", "--offline", str(DEMO_CONFIG))
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
-    assert "ok (4 states, 2 targets" in out
+    assert "ok (6 states, 2 targets" in out
 
 
 def test_bench_prints_its_figures_as_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,7 +44,16 @@ def problems(text: str) -> list[str]:
 def test_demo_config_is_valid() -> None:
     config = load(DEMO_CONFIG)
     assert config.show.initial == "attract"
-    assert set(config.show.states) == {"attract", "welcome", "explain", "goodbye"}
+    assert set(config.show.states) == {
+        "attract",
+        "welcome",
+        "explain",
+        "explain_detail",
+        "deep_dive",
+        "goodbye",
+    }
+    assert config.show.states["explain_detail"].level == "detail"
+    assert config.warnings == ()
 
 
 def test_minimal_config_values_and_types() -> None:
@@ -94,7 +103,8 @@ def test_unknown_event_cue_and_target_all_reported_at_once() -> None:
         'show.states.attract.on_enter[0]: unknown cue (got "helo"); '
         "expected one of none defined in [cues]",
         'show.states.welcome.transitions[1].on: unknown event (got "gesture.wav"); '
-        'expected one of "presence.enter", "presence.leave", "gesture.wave", '
+        'expected one of "presence.enter", "presence.leave", "engagement.high", '
+        '"engagement.low", "sensor.fault", "sensor.ok", "gesture.wave", '
         '"gesture.hands_up"; did you mean "gesture.wave"?',
     ]
 
@@ -120,7 +130,8 @@ def test_bad_target_url_and_address() -> None:
     )
     found = problems(text)
     assert found[0].startswith("targets.projector.url: ")
-    assert '(got "udp://127.0.0.1:99999"); expected "udp://host:port"' in found[0]
+    assert "port 99999 is out of range" in found[0]
+    assert 'expected "udp://host:port" or "tcp://host:port"' in found[0]
     assert 'cues.hello.target: unknown target (got "projector")' in found[1]
     assert found[2] == (
         'cues.hello.address: not an OSC address (got "scene"); '
@@ -206,4 +217,76 @@ def test_check_as_a_command_line_tool() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "ok (4 states" in done.stdout
+    assert "ok (6 states" in done.stdout
+
+
+# --- the built-in gestures' sections ----------------------------------------------------------
+
+ONE_STATE = '[show]\ninitial = "a"\n[show.states.a]\n'
+
+
+def test_every_builtin_gesture_has_a_section_off_by_default_but_wave_and_hands_up() -> None:
+    from exhibit.config.schema import BUILTIN_GESTURES, GesturesConfig
+
+    gestures = loads(ONE_STATE).gestures
+    assert gestures == GesturesConfig()
+    on = {n for n in BUILTIN_GESTURES if getattr(gestures, n).enabled}
+    assert on == {"wave", "hands_up"}
+    text = "".join(f"[gestures.{n}]\nenabled = true\n" for n in BUILTIN_GESTURES)
+    assert loads(text + ONE_STATE).gestures.enabled_names() == sorted(BUILTIN_GESTURES)
+
+
+def test_gesture_values_are_read_and_checked() -> None:
+    text = """
+[gestures.swipe_left]
+enabled = true
+hand = "right"
+min_distance = 1.2
+[gestures.crouch]
+enabled = true
+min_drop = 0.3
+hold_s = 1
+"""
+    g = loads(text + ONE_STATE).gestures
+    assert (g.swipe_left.hand, g.swipe_left.min_distance) == ("right", 1.2)
+    assert g.swipe_right.enabled is False
+    assert (g.crouch.min_drop, g.crouch.hold_s) == (0.3, 1.0)
+    bad = """
+[gestures.crouch]
+min_drop = 1.5
+enabled = "yes"
+[gestures.retreat]
+min_change = 0
+[gestures.swipe_right]
+hand = "both"
+"""
+    assert problems(bad + ONE_STATE) == [
+        'gestures.swipe_right.hand: not one of the choices (got "both"); '
+        'expected one of "left", "right", "either"',
+        'gestures.crouch.enabled: not a boolean (got "yes"); expected true or false',
+        "gestures.crouch.min_drop: out of range (got 1.5); expected a value > 0 and <= 0.9",
+        "gestures.retreat.min_change: out of range (got 0); expected a value > 0 and <= 0.9",
+    ]
+
+
+def test_unknown_gesture_and_gesture_key_suggest_the_right_one() -> None:
+    found = problems("[gestures.swipe_lft]\n[gestures.jump]\nmin_rice = 0.3\n" + ONE_STATE)
+    assert found[0].startswith("gestures.swipe_lft: unknown key; expected one of approach,")
+    assert found[0].endswith('did you mean "swipe_left"?')
+    assert found[1] == (
+        "gestures.jump.min_rice: unknown key; expected one of enabled, max_duration_s, "
+        'min_rise, refractory_s; did you mean "min_rise"?'
+    )
+
+
+def test_a_show_using_a_gesture_that_is_off_says_how_to_turn_it_on() -> None:
+    show = ONE_STATE + 'transitions = [{ on = "gesture.lean_left", to = "a" }]\n'
+    assert problems(show) == [
+        "show.states.a.transitions[0].on: the lean_left gesture is not enabled "
+        '(got "gesture.lean_left"); expected [gestures.lean_left] enabled = true, or one of '
+        '"presence.enter", "presence.leave", "engagement.high", "engagement.low", '
+        '"sensor.fault", "sensor.ok", "gesture.wave", "gesture.hands_up"'
+    ]
+    assert loads("[gestures.lean_left]\nenabled = true\n" + show).show.initial == "a"
+    typo = ONE_STATE + 'transitions = [{ on = "gesture.lean_lefft", to = "a" }]\n'
+    assert problems(typo)[0].endswith('did you mean "gesture.lean_left"?')

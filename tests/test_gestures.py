@@ -20,7 +20,7 @@ from exhibit.gestures import GestureEngine, GestureHit, HandsUpDetector, WaveDet
 from exhibit.gestures.features import BodyFrame, body_size, head_top_y, relative_position
 from exhibit.gestures.wave import SwingCounter
 from exhibit.skeleton import LANDMARK_INDEX as IDX
-from exhibit.skeleton import Frame
+from exhibit.skeleton import Frame, Skeleton
 from exhibit.synth.body import ArmPose, BodyShape, PinholeCamera, Pose, make_skeleton
 from exhibit.synth.script import (
     HANDS_UP_ARM,
@@ -172,6 +172,62 @@ def test_short_gaps_do_not_break_a_wave_but_long_ones_do() -> None:
 def test_low_visibility_wrists_are_ignored() -> None:
     frames = render(wave_motion(3.0), fps=30.0, landmark_dropout=1.0)
     assert run(frames) == []
+
+
+def test_wave_needs_a_waving_cadence() -> None:
+    # A wide window, so only the cadence (extremes 0.08..0.75 s apart) can refuse a swing.
+    wide = GesturesConfig(wave=WaveConfig(window_s=6.0))
+    slow = render(wave_motion(8.0, frequency_hz=0.5, amplitude_rad=0.7), fps=30.0)
+    assert not named(run(slow, wide), "wave")  # a slow sway: half-swings 1 s apart
+    fast = render(wave_motion(3.0, frequency_hz=10.0, amplitude_rad=0.3), fps=60.0)
+    assert not named(run(fast, wide), "wave")  # a tremor, not a wave: 0.05 s apart
+    usual = render(wave_motion(3.0, frequency_hz=2.0), fps=30.0)
+    assert len(named(run(usual, wide), "wave")) == 1
+
+
+def _raised_hand(t_s: float, hand_dx: float, hand_dy: float, both: bool = False) -> Skeleton:
+    """A standing body whose right forearm is upright with the hand ``hand_dx`` yardsticks to
+    the image's left of the nose (its own right) and ``hand_dy`` yardsticks above it, swinging
+    side to side at 2 Hz by +-0.25 yardsticks; with ``both``, the left hand mirrors it."""
+    base = make_skeleton(BodyShape(1.7), Pose(), (0.0, 2.5), PinholeCamera())
+    lm = base.landmarks.copy()
+    aspect = 640 / 480
+    size = BodyFrame.of(base, aspect).size
+    nose_x, nose_y = lm[IDX["nose"], 0] * aspect, lm[IDX["nose"], 1]
+    swing = 0.25 * math.sin(2 * math.pi * 2.0 * t_s)
+    for side, sign in (("right", -1.0), ("left", 1.0)):
+        if side == "left" and not both:
+            continue
+        hand_x = nose_x + sign * hand_dx * size + swing * size
+        hand_y = nose_y - hand_dy * size
+        elbow = (nose_x + sign * hand_dx * size, hand_y + 1.0 * size)
+        lm[IDX[f"{side}_elbow"], :2] = (elbow[0] / aspect, elbow[1])
+        for part in ("wrist", "index", "pinky", "thumb"):
+            lm[IDX[f"{side}_{part}"], :2] = (hand_x / aspect, hand_y)
+            lm[IDX[f"{side}_{part}"], 3] = 0.99
+    return Skeleton(lm)
+
+
+@pytest.mark.parametrize(
+    ("hand_dx", "hand_dy", "both", "fires"),
+    [
+        (1.0, 0.3, False, True),  # beside the head: a wave
+        (0.0, 0.0, False, False),  # in front of the face: wiping glasses, not a wave
+        (0.1, 0.4, False, False),  # on top of the head: scratching it, not a wave
+        (0.0, 1.0, False, True),  # well above the head: a wave
+        (0.6, 1.2, True, False),  # both hands over the head: hands_up's pose, not a wave
+    ],
+)
+def test_wave_is_not_a_hand_moving_at_the_face_or_both_hands_overhead(
+    hand_dx: float, hand_dy: float, both: bool, fires: bool
+) -> None:
+    det = WaveDetector(WaveConfig(min_amplitude=0.1))
+    hits = [
+        h
+        for i in range(90)
+        for h in det.update(i / 30, _raised_hand(i / 30, hand_dx, hand_dy, both))
+    ]
+    assert bool(hits) is fires, hits
 
 
 def test_swing_counter_counts_reversals_beyond_the_threshold() -> None:

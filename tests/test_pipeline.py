@@ -42,7 +42,8 @@ def run(frames: list[Frame], config: Config | None = None) -> list[Event]:
 
 def story(events: list[Event]) -> list[str]:
     """The visitor's story without cues: ``presence.enter``, ``gesture.wave``, ``state.explain``."""
-    return [f"{e.kind}.{e.name}" for e in events if e.kind in ("presence", "gesture", "state")]
+    kinds = ("presence", "gesture", "state", "engagement")
+    return [f"{e.kind}.{e.name}" for e in events if e.kind in kinds]
 
 
 @pytest.mark.parametrize("fps", [10.0, 15.0, 30.0, 60.0])
@@ -54,11 +55,15 @@ def test_scripted_visitor_goes_through_every_state(fps: float) -> None:
         "state.welcome",
         "gesture.wave",
         "state.explain",
+        "engagement.high",
+        "state.explain_detail",
         "gesture.hands_up",
         "state.goodbye",
         "presence.leave",
         "state.attract",
     ]
+    levels = [e.data.get("level") for e in events if e.kind == "state"]
+    assert levels == [None, None, "overview", "detail", None, None]
     wave = next(e for e in events if e.name == "wave")
     assert wave.data["side"] == "right"
     assert wave.data["visitor"] == 1
@@ -74,32 +79,45 @@ def test_the_show_answers_in_the_frame_of_the_gesture() -> None:
     explain = next(e for e in events if e.kind == "state" and e.name == "explain")
     cues = [e for e in events if e.kind == "cue" and e.t_s == explain.t_s]
     assert explain.t_s == wave.t_s
-    assert [c.name for c in cues] == ["scene_explain", "title_hands", "narration_1"]
+    assert [c.name for c in cues] == [
+        "scene_explain",
+        "title_hands",
+        "level_overview",
+        "server_level",
+        "narration_1",
+    ]
     assert cues[0].data == {"target": "projector", "address": "/scene", "args": ["explain"]}
 
 
 def test_cues_carry_target_address_and_typed_args() -> None:
     events = run(scripted_visitor(fps=30.0))
+    level = next(e for e in events if e.kind == "cue" and e.name == "server_level")
+    assert level.cue is not None
+    assert (level.cue.target, level.cue.address, level.cue.args) == (
+        "sound",
+        "/narration/level",
+        ("overview",),
+    )
     loop = next(e for e in events if e.kind == "cue" and e.name == "ambient_loop")
     assert loop.cue is not None
     assert (loop.cue.target, loop.cue.address, loop.cue.args) == (
-        "sound",
-        "/sound/loop",
-        ("ambient", 0.4),
+        "sound:ambient",
+        "/fade_in",
+        (1.0, 1500),
     )
-    assert isinstance(loop.cue.args[1], float)
+    assert isinstance(loop.cue.args[0], float)
 
 
 def test_nothing_fires_when_nobody_is_there() -> None:
     empty = [Frame(i / 30.0, i, 640, 480) for i in range(30 * 120)]
     events = run(empty)
     assert story(events) == ["state.attract"]
-    # Only the attract loop's cues, and the shutdown cues at the end.
-    assert [e.name for e in events if e.kind == "cue"] == [
-        "scene_attract",
-        "ambient_loop",
-        "all_off",
-        "sound_off",
+    # Only the attract loop's cues (again every 30 s), and the shutdown cues at the end.
+    attract = ["scene_attract", "title_attract", "ambient_loop"]
+    cues = [(e.t_s, e.name) for e in events if e.kind == "cue"]
+    assert cues == [
+        *[(t, name) for t in (0.0, 30.0, 60.0, 90.0) for name in attract],
+        *[(cues[-1][0], name) for name in ("all_off", "server_off", "sound_off")],
     ]
     assert not [e for e in events if e.kind == "stream"]
 
@@ -117,7 +135,7 @@ def test_leaving_resets_the_show_mid_explanation() -> None:
     cut_s = 12.0  # after the wave, before the hands go up: the visitor vanishes
     vanished = [f if f.t_s < cut_s else Frame(f.t_s, f.index, 640, 480) for f in frames]
     events = run(vanished)
-    assert story(events)[-3:] == ["state.explain", "presence.leave", "state.attract"]
+    assert story(events)[-3:] == ["state.explain_detail", "presence.leave", "state.attract"]
     leave = next(e for e in events if e.name == "leave")
     leave_after_s = demo_config().presence.leave_after_s
     assert cut_s + leave_after_s - 0.05 <= leave.t_s <= cut_s + leave_after_s + 0.1
@@ -130,7 +148,11 @@ def test_joint_stream_follows_the_configured_rate_while_a_visitor_is_present() -
     leave = next(e.t_s for e in events if e.name == "leave")
     assert stream, "the demo streams the right wrist"
     assert all(enter <= e.t_s <= leave for e in stream)
-    assert {e.data["address"] for e in stream} == {"/exhibit/visitor/right_wrist"}
+    assert {e.data["address"] for e in stream} == {
+        "/exhibit/visitor/right_wrist",
+        "/exhibit/engagement",
+    }
+    stream = [e for e in stream if e.data["address"] == "/exhibit/visitor/right_wrist"]
     gaps = [b.t_s - a.t_s for a, b in itertools.pairwise(stream)]
     assert min(gaps) >= 0.5 - 1 / 30 - 1e-9  # 2 Hz on a 30 fps grid
     assert all(len(e.data["args"]) == 3 for e in stream)

@@ -16,18 +16,23 @@ Example:
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
 from exhibit.config.checker import Checker, join, show, suggest
 from exhibit.config.schema import (
+    BUILTIN_GESTURES,
+    NARRATION_LEVELS,
     CameraConfig,
     Config,
     CueConfig,
     FilterConfig,
     GesturesConfig,
+    GuardConfig,
     HandsUpConfig,
     PoseConfig,
     PresenceConfig,
@@ -35,12 +40,33 @@ from exhibit.config.schema import (
     Side,
     StateConfig,
     StreamConfig,
-    TargetConfig,
+    TaughtConfig,
     TransitionConfig,
     WaveConfig,
 )
-from exhibit.cues.osc.url import parse_target_url, resolves
+from exhibit.control.osc_in import parse_control
+from exhibit.cues.gpio_out import (
+    OutputConfig,
+    OutputCue,
+    is_output_cue_table,
+    parse_output_cue,
+    parse_outputs,
+)
+from exhibit.cues.osc.targets import TargetSpec, parse_target
+from exhibit.cues.osc.url import resolves
+from exhibit.cues.sound.config import (
+    SoundsConfig,
+    is_sound_cue_table,
+    parse_audio,
+    parse_sound_cue,
+    parse_sounds,
+)
+from exhibit.cues.sound.cue import SoundCue
+from exhibit.engagement import parse_engagement
 from exhibit.errors import ConfigError, ConfigSyntaxError
+from exhibit.fusion.config import parse_fusion
+from exhibit.gestures.rule_parse import parse_custom_gestures
+from exhibit.sensors.config import parse_sensors
 from exhibit.skeleton import LANDMARK_NAMES
 
 TOP_LEVEL_KEYS = (
@@ -54,8 +80,16 @@ TOP_LEVEL_KEYS = (
     "cues",
     "stream",
     "show",
+    "engagement",
+    "sounds",
+    "audio",
+    "outputs",
+    "control",
+    "sensors",
+    "fusion",
 )
 PRESENCE_EVENTS = ("presence.enter", "presence.leave")
+OTHER_EVENTS = ("engagement.high", "engagement.low", "sensor.fault", "sensor.ok")
 
 
 def load(path: str | Path, *, resolve_hosts: bool = False) -> Config:
@@ -71,17 +105,24 @@ def load(path: str | Path, *, resolve_hosts: bool = False) -> Config:
         raise ConfigSyntaxError(f"{file}: no such file") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigSyntaxError(f"{file}: cannot be read ({exc})") from exc
-    return loads(text, source=str(file), resolve_hosts=resolve_hosts)
+    return loads(text, source=str(file), resolve_hosts=resolve_hosts, base_dir=file.parent)
 
 
-def loads(text: str, *, source: str = "config", resolve_hosts: bool = False) -> Config:
-    """Parse and validate config text; see :func:`load`."""
+def loads(
+    text: str,
+    *,
+    source: str = "config",
+    resolve_hosts: bool = False,
+    base_dir: str | Path | None = None,
+) -> Config:
+    """Parse and validate config text; see :func:`load`. Files the config names (sounds,
+    taught gestures) are relative to ``base_dir`` (default: the current folder)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigSyntaxError(f"{source}: not valid TOML: {exc}") from exc
     checker = Checker()
-    config = _build(raw, checker)
+    config = _build(raw, checker, Path(base_dir) if base_dir is not None else Path("."))
     if resolve_hosts and config is not None:
         _check_hosts(config, checker)
     if checker.problems or config is None:
@@ -89,7 +130,7 @@ def loads(text: str, *, source: str = "config", resolve_hosts: bool = False) -> 
     return config
 
 
-def _build(raw: dict[str, Any], c: Checker) -> Config | None:
+def _build(raw: dict[str, Any], c: Checker, base_dir: Path) -> Config | None:
     c.unknown_keys(raw, "", TOP_LEVEL_KEYS)
     exhibit = c.table(raw, "", "exhibit")
     name = c.string(exhibit, "exhibit", "name", "exhibit") or "exhibit"
@@ -99,11 +140,25 @@ def _build(raw: dict[str, Any], c: Checker) -> Config | None:
     pose = _pose(c.table(raw, "", "pose"), c)
     filt = _filter(c.table(raw, "", "filter"), c)
     presence = _presence(c.table(raw, "", "presence"), c)
-    gestures = _gestures(c.table(raw, "", "gestures"), c)
+    gestures = _gestures(c.table(raw, "", "gestures"), c, base_dir)
     targets = _targets(c.table(raw, "", "targets"), c)
-    cues = _named_cues(c.table(raw, "", "cues"), c, targets)
+    sensors = parse_sensors(c.table(raw, "", "sensors"), "sensors", c)
+    locals_ = _LocalCues(
+        parse_sounds(
+            c.table(raw, "", "sounds"),
+            "sounds",
+            c,
+            base_dir,
+            parse_audio(c.table(raw, "", "audio"), "audio", c),
+        ),
+        parse_outputs(c.table(raw, "", "outputs"), "outputs", c, used_pins=sensors.pins()),
+    )
+    cues = _named_cues(c.table(raw, "", "cues"), c, targets, locals_)
     stream = _stream(c.table(raw, "", "stream"), c, targets)
-    show_cfg = _show(raw, c, targets, cues, gestures)
+    engagement = parse_engagement(c.table(raw, "", "engagement"), "engagement", c)
+    control = parse_control(c.table(raw, "", "control"), "control", c)
+    fusion = parse_fusion(c.table(raw, "", "fusion"), "fusion", c, sensors.types())
+    show_cfg = _show(raw, c, targets, cues, gestures, locals_)
     if show_cfg is None:
         return None
     return Config(
@@ -117,7 +172,23 @@ def _build(raw: dict[str, Any], c: Checker) -> Config | None:
         targets=targets,
         cues=cues,
         stream=stream,
+        engagement=engagement,
+        sounds=locals_.sounds,
+        outputs=locals_.outputs,
+        control=control,
+        sensors=sensors,
+        fusion=fusion,
+        base_dir=str(base_dir),
+        warnings=tuple(c.warnings),
     )
+
+
+@dataclass(frozen=True)
+class _LocalCues:
+    """What cues played on this machine may name: sounds and GPIO outputs."""
+
+    sounds: SoundsConfig
+    outputs: dict[str, OutputConfig]
 
 
 def _camera(t: dict[str, Any], c: Checker) -> CameraConfig:
@@ -230,8 +301,126 @@ def _presence(t: dict[str, Any], c: Checker) -> PresenceConfig:
     return cfg
 
 
-def _gestures(t: dict[str, Any], c: Checker) -> GesturesConfig:
-    c.unknown_keys(t, "gestures", ("wave", "hands_up"))
+# The built-in gestures after wave and hands_up: for each, its numeric keys as
+# (minimum, maximum, exclusive_minimum, unit). Every one also has ``enabled``; those listed in
+# _HAND_GESTURES have ``hand``. Defaults and meanings: exhibit.config.schema, docs/gestures.md.
+_Range = tuple[float | None, float | None, bool, str]
+_SECONDS: _Range = (0, 600, False, "seconds")
+_BODY_SIZES: _Range = (0, 10, True, "body sizes")
+_SWIPE: dict[str, _Range] = {
+    "min_distance": _BODY_SIZES,
+    "max_duration_s": (0, 5, True, "seconds"),
+    "max_vertical": (0, 10, False, "times the horizontal travel"),
+    "refractory_s": _SECONDS,
+}
+_LEAN: dict[str, _Range] = {
+    "min_angle_deg": (0, 80, True, "degrees"),
+    "hold_s": _SECONDS,
+    "refractory_s": _SECONDS,
+}
+_GESTURE_NUMBERS: dict[str, dict[str, _Range]] = {
+    "hand_up": {
+        "hold_s": _SECONDS,
+        "margin": (-2, 2, False, "body sizes"),
+        "refractory_s": _SECONDS,
+    },
+    "t_pose": {
+        "hold_s": _SECONDS,
+        "min_reach": _BODY_SIZES,
+        "max_angle_deg": (0, 80, True, "degrees"),
+        "refractory_s": _SECONDS,
+    },
+    "swipe_left": _SWIPE,
+    "swipe_right": _SWIPE,
+    "lean_left": _LEAN,
+    "lean_right": _LEAN,
+    "crouch": {
+        "min_drop": (0, 0.9, True, "a fraction of the standing hip height"),
+        "hold_s": _SECONDS,
+        "refractory_s": _SECONDS,
+    },
+    "jump": {
+        "min_rise": _BODY_SIZES,
+        "max_duration_s": (0, 5, True, "seconds"),
+        "refractory_s": _SECONDS,
+    },
+    "approach": {
+        "min_change": (0, 10, True, "a fraction of the body's apparent size"),
+        "window_s": (0, 60, True, "seconds"),
+        "refractory_s": _SECONDS,
+    },
+    "retreat": {
+        "min_change": (0, 0.9, True, "a fraction of the body's apparent size"),
+        "window_s": (0, 60, True, "seconds"),
+        "refractory_s": _SECONDS,
+    },
+    "still": {
+        "hold_s": (0, 600, True, "seconds"),
+        "max_motion": _BODY_SIZES,
+        "refractory_s": _SECONDS,
+    },
+}
+_HAND_GESTURES = ("hand_up", "swipe_left", "swipe_right")
+
+
+def _builtin_gesture(t: dict[str, Any], c: Checker, name: str, default: Any) -> Any:
+    """One ``[gestures.NAME]`` table read into a copy of ``default`` (a config dataclass)."""
+    table = c.table(t, "gestures", name)
+    p = join("gestures", name)
+    values: dict[str, Any] = {"enabled": c.boolean(table, p, "enabled", default.enabled)}
+    if name in _HAND_GESTURES:
+        values["hand"] = c.choice(table, p, "hand", default.hand, ("left", "right", "either"))
+    for key, (low, high, exclusive, unit) in _GESTURE_NUMBERS[name].items():
+        values[key] = c.number(
+            table,
+            p,
+            key,
+            getattr(default, key),
+            minimum=low,
+            maximum=high,
+            exclusive_minimum=exclusive,
+            unit=unit,
+        )
+    c.unknown_keys(table, p, values)
+    return type(default)(**values)
+
+
+def _taught(t: dict[str, Any], c: Checker, base_dir: Path) -> TaughtConfig:
+    """``[gestures.taught]``; the names come from the template file when it exists."""
+    p = "gestures.taught"
+    d = TaughtConfig()
+    c.unknown_keys(t, p, ("enabled", "file", "threshold_scale", "refractory_s"))
+    cfg = TaughtConfig(
+        enabled=c.boolean(t, p, "enabled", d.enabled),
+        file=c.string(t, p, "file", d.file) or d.file,
+        threshold_scale=c.number(
+            t, p, "threshold_scale", d.threshold_scale, minimum=0, maximum=1, exclusive_minimum=True
+        ),
+        refractory_s=c.number(t, p, "refractory_s", d.refractory_s, minimum=0, unit="seconds"),
+    )
+    path = base_dir / cfg.file
+    if not cfg.enabled or not path.exists():
+        if "file" in t and cfg.enabled:
+            c.error(
+                join(p, "file"),
+                "no such file",
+                cfg.file,
+                "a file written by exhibit gestures learn, relative to the config's folder",
+            )
+        return cfg
+    from exhibit.gestures.taught import TaughtGestures
+    from exhibit.gestures.templates import TemplateError
+
+    try:
+        names = TaughtGestures.from_file(path).names()
+    except TemplateError as exc:
+        c.error(join(p, "file"), f"unusable template file: {exc}", cfg.file, show_got=False)
+        return cfg
+    return replace(cfg, names=tuple(names))
+
+
+def _gestures(t: dict[str, Any], c: Checker, base_dir: Path = Path(".")) -> GesturesConfig:
+    c.unknown_keys(t, "gestures", (*BUILTIN_GESTURES, "custom", "taught"))
     w = c.table(t, "gestures", "wave")
     p = "gestures.wave"
     dw = WaveConfig()
@@ -266,36 +455,38 @@ def _gestures(t: dict[str, Any], c: Checker) -> GesturesConfig:
         refractory_s=c.number(h, p, "refractory_s", dh.refractory_s, minimum=0, unit="seconds"),
     )
     c.unknown_keys(h, p, ("enabled", "hold_s", "margin", "refractory_s"))
-    return GesturesConfig(wave=wave, hands_up=hands_up)
+    d = GesturesConfig()
+    others = {n: _builtin_gesture(t, c, n, getattr(d, n)) for n in _GESTURE_NUMBERS}
+    taught = _taught(c.table(t, "gestures", "taught"), c, base_dir)
+    custom = parse_custom_gestures(
+        c.table(t, "gestures", "custom"),
+        "gestures.custom",
+        c,
+        reserved=(*BUILTIN_GESTURES, *taught.names),
+    )
+    return GesturesConfig(wave=wave, hands_up=hands_up, custom=custom, taught=taught, **others)
 
 
-def _targets(t: dict[str, Any], c: Checker) -> dict[str, TargetConfig]:
-    targets: dict[str, TargetConfig] = {}
+def _targets(t: dict[str, Any], c: Checker) -> dict[str, TargetSpec]:
+    targets: dict[str, TargetSpec] = {}
     for name, value in t.items():
         path = join("targets", name)
-        if isinstance(value, str):
-            value = {"url": value}
-        if not isinstance(value, dict):
-            c.error(path, "not a target", value, 'a table with url = "udp://host:port"')
-            continue
-        url = c.string(value, path, "url")
-        c.unknown_keys(value, path, ("url",))
-        if url is None:
-            continue
-        try:
-            protocol, host, port = parse_target_url(url)
-        except ValueError as exc:
+        if ":" in name:
             c.error(
-                join(path, "url"), str(exc), url, '"udp://host:port", e.g. "udp://127.0.0.1:9000"'
+                path,
+                "a target name cannot contain ':'",
+                name,
+                'a plain name such as "projector" ("sound:" and "output:" are local cues)',
             )
             continue
-        targets[name] = TargetConfig(name=name, url=url, host=host, port=port, protocol="udp")
-        del protocol
+        spec = parse_target(value, path, c, name=name)
+        if spec is not None:
+            targets[name] = spec
     return targets
 
 
 def _check_target_name(
-    c: Checker, where: str, target: Any, targets: Mapping[str, TargetConfig]
+    c: Checker, where: str, target: Any, targets: Mapping[str, TargetSpec]
 ) -> bool:
     if not isinstance(target, str) or target not in targets:
         hint = suggest(target, targets) if isinstance(target, str) else None
@@ -305,9 +496,32 @@ def _check_target_name(
     return True
 
 
-def _cue_table(
-    value: dict[str, Any], path: str, name: str, c: Checker, targets: Mapping[str, TargetConfig]
+def _local_cue(
+    value: dict[str, Any], path: str, name: str, c: Checker, locals_: _LocalCues
 ) -> CueConfig | None:
+    """A sound cue (``sound = ...``) or a GPIO output cue (``output = ...``) as a ``CueConfig``
+    whose target is ``sound:NAME`` or ``output:NAME`` (played here, not sent over OSC)."""
+    local: SoundCue | OutputCue | None
+    if is_sound_cue_table(value):
+        local = parse_sound_cue(value, path, c, locals_.sounds, name=name)
+    else:
+        local = parse_output_cue(value, path, c, locals_.outputs, name=name)
+    if local is None:
+        return None
+    cue = local.to_cue()
+    return CueConfig(name=name, target=cue.target, address=cue.address, args=cue.args)
+
+
+def _cue_table(
+    value: dict[str, Any],
+    path: str,
+    name: str,
+    c: Checker,
+    targets: Mapping[str, TargetSpec],
+    locals_: _LocalCues | None = None,
+) -> CueConfig | None:
+    if locals_ is not None and (is_sound_cue_table(value) or is_output_cue_table(value)):
+        return _local_cue(value, path, name, c, locals_)
     target = value.get("target")
     if "target" not in value:
         c.error(
@@ -358,7 +572,7 @@ def _cue_table(
 
 
 def _named_cues(
-    t: dict[str, Any], c: Checker, targets: Mapping[str, TargetConfig]
+    t: dict[str, Any], c: Checker, targets: Mapping[str, TargetSpec], locals_: _LocalCues
 ) -> dict[str, CueConfig]:
     cues: dict[str, CueConfig] = {}
     for name, value in t.items():
@@ -366,7 +580,7 @@ def _named_cues(
         if not isinstance(value, dict):
             c.error(path, "not a cue", value, "a table with target, address and args")
             continue
-        cue = _cue_table(value, path, name, c, targets)
+        cue = _cue_table(value, path, name, c, targets, locals_)
         if cue is not None:
             cues[name] = cue
     return cues
@@ -376,10 +590,11 @@ def _cue_list(
     raw: Any,
     path: str,
     c: Checker,
-    targets: Mapping[str, TargetConfig],
+    targets: Mapping[str, TargetSpec],
     cues: Mapping[str, CueConfig],
+    locals_: _LocalCues | None = None,
 ) -> tuple[CueConfig, ...]:
-    """A list of cue names (from [cues]) and inline cue tables."""
+    """A list of cue names (from [cues]) and inline cue tables (OSC, sound or output)."""
     if isinstance(raw, str | dict):
         raw = [raw]
     if not isinstance(raw, list):
@@ -404,7 +619,8 @@ def _cue_list(
                 )
         elif isinstance(item, dict):
             address = item.get("address")
-            cue = _cue_table(item, where, address if isinstance(address, str) else "", c, targets)
+            label = address if isinstance(address, str) else ""
+            cue = _cue_table(item, where, label, c, targets, locals_)
             if cue is not None:
                 result.append(cue)
         else:
@@ -414,7 +630,7 @@ def _cue_list(
     return tuple(result)
 
 
-def _stream(t: dict[str, Any], c: Checker, targets: Mapping[str, TargetConfig]) -> StreamConfig:
+def _stream(t: dict[str, Any], c: Checker, targets: Mapping[str, TargetSpec]) -> StreamConfig:
     d = StreamConfig()
     p = "stream"
     enabled = c.boolean(t, p, "enabled", bool(t))
@@ -472,22 +688,39 @@ def _stream(t: dict[str, Any], c: Checker, targets: Mapping[str, TargetConfig]) 
         ),
         joints=joints,
         address=address,
+        engagement=c.boolean(t, p, "engagement", d.engagement),
     )
-    c.unknown_keys(t, p, ("enabled", "target", "rate_hz", "joints", "address"))
+    c.unknown_keys(t, p, ("enabled", "target", "rate_hz", "joints", "address", "engagement"))
     return cfg
 
 
 def _event_names(gestures: GesturesConfig) -> list[str]:
-    names = list(PRESENCE_EVENTS)
-    if gestures.wave.enabled:
-        names.append("gesture.wave")
-    if gestures.hands_up.enabled:
-        names.append("gesture.hands_up")
+    names = list(PRESENCE_EVENTS) + list(OTHER_EVENTS)
+    names += [f"gesture.{n}" for n in BUILTIN_GESTURES if getattr(gestures, n).enabled]
+    names += [f"gesture.{g.name}" for g in gestures.custom if g.enabled]
+    if gestures.taught.enabled:
+        names += [f"gesture.{n}" for n in gestures.taught.names]
     return names
 
 
+def _disabled_gesture(on: Any, gestures: GesturesConfig) -> str | None:
+    """The built-in gesture an event names, if that gesture is turned off in the config."""
+    if not isinstance(on, str) or not on.startswith("gesture."):
+        return None
+    name = on[len("gesture.") :]
+    if name in BUILTIN_GESTURES and not getattr(gestures, name).enabled:
+        return name
+    return None
+
+
 def _transitions(
-    raw: Any, path: str, c: Checker, state_names: list[str], events: list[str]
+    raw: Any,
+    path: str,
+    c: Checker,
+    state_names: list[str],
+    events: list[str],
+    gestures: GesturesConfig | None = None,
+    counters: tuple[str, ...] = (),
 ) -> tuple[TransitionConfig, ...]:
     if isinstance(raw, dict):
         raw = [raw]
@@ -510,7 +743,10 @@ def _transitions(
                 'a table such as { on = "presence.leave", to = "attract" }',
             )
             continue
-        c.unknown_keys(item, where, ("on", "after", "to"))
+        c.unknown_keys(item, where, ("on", "after", "to", "when", "count", "reset"))
+        when = _guard(item["when"], join(where, "when"), c, counters) if "when" in item else None
+        count = _counter_names(item.get("count", []), join(where, "count"), c, counters)
+        reset = _counter_names(item.get("reset", []), join(where, "reset"), c, counters)
         to = item.get("to")
         ok = True
         if "to" not in item:
@@ -531,8 +767,19 @@ def _transitions(
         if "after" in item:
             after_s = c.duration(item["after"], join(where, "after"))
             ok = ok and after_s is not None
-        if "on" in item and (not isinstance(on, str) or on not in events):
-            hint = suggest(on, events) if isinstance(on, str) else None
+        off = _disabled_gesture(on, gestures) if gestures is not None else None
+        if "on" in item and off is not None:
+            c.error(
+                join(where, "on"),
+                f"the {off} gesture is not enabled",
+                on,
+                f"[gestures.{off}] enabled = true, or one of "
+                + ", ".join(f'"{e}"' for e in events),
+            )
+            ok = False
+        elif "on" in item and (not isinstance(on, str) or on not in events):
+            known = events + [f"gesture.{n}" for n in BUILTIN_GESTURES if gestures is not None]
+            hint = suggest(on, known) if isinstance(on, str) else None
             c.error(
                 join(where, "on"),
                 "unknown event",
@@ -552,17 +799,98 @@ def _transitions(
             ok = False
         if ok and isinstance(to, str):
             result.append(
-                TransitionConfig(to=to, on=on if isinstance(on, str) else None, after_s=after_s)
+                TransitionConfig(
+                    to=to,
+                    on=on if isinstance(on, str) else None,
+                    after_s=after_s,
+                    when=when,
+                    count=count,
+                    reset=reset,
+                )
             )
     return tuple(result)
+
+
+GUARD_KEYS = (
+    "engagement_min",
+    "engagement_max",
+    "dwell_min_s",
+    "dwell_max_s",
+    "visitors_min",
+    "visitors_max",
+    "counter_min",
+    "counter_max",
+)
+
+
+def _counter_names(raw: Any, path: str, c: Checker, counters: tuple[str, ...]) -> tuple[str, ...]:
+    """A counter name or a list of them, each declared in ``[show] counters``."""
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        c.error(path, "not a counter name or a list of them", raw, '"waves" or ["waves"]')
+        return ()
+    good: list[str] = []
+    for i, item in enumerate(items):
+        where = join(path, i) if not isinstance(raw, str) else path
+        if isinstance(item, str) and item in counters:
+            good.append(item)
+            continue
+        hint = suggest(item, counters) if isinstance(item, str) else None
+        known = ", ".join(f'"{n}"' for n in counters) or "none: declare them in [show] counters"
+        c.error(where, "unknown counter", item, f"one of {known}", f'"{hint}"' if hint else None)
+    return tuple(good)
+
+
+def _guard(raw: Any, path: str, c: Checker, counters: tuple[str, ...]) -> GuardConfig | None:
+    """``when = { engagement_min = 0.6, counter_max = { waves = 2 } }``; every key must hold."""
+    if not isinstance(raw, dict) or not raw:
+        c.error(path, "not a guard", raw, "a table such as { engagement_min = 0.6 }")
+        return None
+    c.unknown_keys(raw, path, GUARD_KEYS)
+
+    def number(key: str, maximum: float | None = None) -> float | None:
+        if key not in raw:
+            return None
+        value = c.number(raw, path, key, math.nan, minimum=0, maximum=maximum)
+        return None if math.isnan(value) else value
+
+    def count(key: str) -> int | None:
+        return c.integer(raw, path, key, 0, minimum=0) if key in raw else None
+
+    def counter_bounds(key: str) -> tuple[tuple[str, int], ...]:
+        table = c.table(raw, path, key)
+        where = join(path, key)
+        known = _counter_names(list(table), where, c, counters)
+        return tuple((name, c.integer(table, where, name, 0, minimum=0)) for name in known)
+
+    guard = GuardConfig(
+        engagement_min=number("engagement_min", maximum=1),
+        engagement_max=number("engagement_max", maximum=1),
+        dwell_min_s=number("dwell_min_s"),
+        dwell_max_s=number("dwell_max_s"),
+        visitors_min=count("visitors_min"),
+        visitors_max=count("visitors_max"),
+        counter_min=counter_bounds("counter_min"),
+        counter_max=counter_bounds("counter_max"),
+    )
+    for low, high in (
+        ("engagement_min", "engagement_max"),
+        ("dwell_min_s", "dwell_max_s"),
+        ("visitors_min", "visitors_max"),
+    ):
+        lo, hi = getattr(guard, low), getattr(guard, high)
+        if lo is not None and hi is not None and lo > hi:
+            c.error(join(path, low), f"above {high}", lo, f"a value <= {hi:g}")
+    return guard
 
 
 def _show(
     raw: dict[str, Any],
     c: Checker,
-    targets: Mapping[str, TargetConfig],
+    targets: Mapping[str, TargetSpec],
     cues: Mapping[str, CueConfig],
     gestures: GesturesConfig,
+    locals_: _LocalCues | None = None,
 ) -> ShowConfig | None:
     if "show" not in raw:
         c.error(
@@ -573,7 +901,9 @@ def _show(
         )
         return None
     t = c.table(raw, "", "show")
-    c.unknown_keys(t, "show", ("initial", "states", "any_state", "shutdown"))
+    c.unknown_keys(t, "show", ("initial", "states", "any_state", "shutdown", "levels", "counters"))
+    levels = _names(t, "show", "levels", c, NARRATION_LEVELS)
+    counters = _names(t, "show", "counters", c, ())
     states_raw = c.table(t, "show", "states")
     state_names = list(states_raw)
     if not state_names:
@@ -600,16 +930,32 @@ def _show(
         if not isinstance(value, dict):
             c.error(path, "not a state", value, "a table with on_enter, on_exit and transitions")
             continue
-        c.unknown_keys(value, path, ("on_enter", "on_exit", "transitions"))
+        c.unknown_keys(value, path, ("on_enter", "on_exit", "transitions", "level", "repeat"))
+        level = c.choice(value, path, "level", "", levels) if "level" in value else None
+        repeat_s = c.duration(value["repeat"], join(path, "repeat")) if "repeat" in value else None
         states[name] = StateConfig(
             name=name,
-            on_enter=_cue_list(value.get("on_enter", []), join(path, "on_enter"), c, targets, cues),
-            on_exit=_cue_list(value.get("on_exit", []), join(path, "on_exit"), c, targets, cues),
-            transitions=_transitions(
-                value.get("transitions", []), join(path, "transitions"), c, state_names, events
+            on_enter=_cue_list(
+                value.get("on_enter", []), join(path, "on_enter"), c, targets, cues, locals_
             ),
+            on_exit=_cue_list(
+                value.get("on_exit", []), join(path, "on_exit"), c, targets, cues, locals_
+            ),
+            transitions=_transitions(
+                value.get("transitions", []),
+                join(path, "transitions"),
+                c,
+                state_names,
+                events,
+                gestures,
+                counters,
+            ),
+            level=level or None,
+            repeat_s=repeat_s,
         )
-    any_state = _transitions(t.get("any_state", []), "show.any_state", c, state_names, events)
+    any_state = _transitions(
+        t.get("any_state", []), "show.any_state", c, state_names, events, gestures, counters
+    )
     for i, tr in enumerate(any_state):
         if tr.after_s is not None:
             c.error(
@@ -619,10 +965,57 @@ def _show(
                 'an event such as on = "presence.leave"',
                 show_got=False,
             )
-    shutdown = _cue_list(t.get("shutdown", []), "show.shutdown", c, targets, cues)
+    shutdown = _cue_list(t.get("shutdown", []), "show.shutdown", c, targets, cues, locals_)
     if initial is None or initial not in states:
         return None
-    return ShowConfig(initial=initial, states=states, any_state=any_state, shutdown=shutdown)
+    show_cfg = ShowConfig(
+        initial=initial,
+        states=states,
+        any_state=any_state,
+        shutdown=shutdown,
+        levels=levels,
+        counters=counters,
+    )
+    warnings = _show_warnings(show_cfg)
+    c.warnings.extend(warnings)
+    return replace(show_cfg, warnings=tuple(warnings))
+
+
+def _names(
+    t: dict[str, Any], path: str, key: str, c: Checker, default: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A list of distinct names such as ``levels = ["overview", "detail"]``."""
+    if key not in t:
+        return default
+    raw = t[key]
+    ok = isinstance(raw, list) and all(isinstance(x, str) and x for x in raw)
+    if not ok or len(set(raw)) != len(raw):
+        c.error(join(path, key), "not a list of distinct names", raw, '["overview", "detail"]')
+        return default
+    return tuple(raw)
+
+
+def _show_warnings(show_cfg: ShowConfig) -> list[str]:
+    """Legal but suspicious: states no transition reaches, states with no way out."""
+    from exhibit.show.graph import reachable_states
+
+    warnings: list[str] = []
+    reachable = reachable_states(show_cfg)
+    for name, state in show_cfg.states.items():
+        if name not in reachable:
+            warnings.append(
+                f"show.states.{name}: unreachable (no transition leads here from "
+                f'"{show_cfg.initial}")'
+            )
+        leaves = any(tr.to != name for tr in state.transitions) or any(
+            tr.to != name for tr in show_cfg.any_state
+        )
+        if not leaves:
+            warnings.append(
+                f"show.states.{name}: no way out (no transition leaves it, and no any_state "
+                "transition applies)"
+            )
+    return warnings
 
 
 def _check_hosts(config: Config, c: Checker) -> None:

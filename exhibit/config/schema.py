@@ -6,10 +6,22 @@ downstream never sees a raw dict. Units are in the field names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Literal
 
 from exhibit.events import OscArg
+
+if TYPE_CHECKING:  # sections parsed by their own modules, which import this one
+    from exhibit.control.osc_in import ControlConfig
+    from exhibit.cues.gpio_out import OutputConfig
+    from exhibit.cues.osc.targets import TargetSpec
+    from exhibit.cues.sound.config import SoundsConfig
+    from exhibit.engagement import EngagementConfig
+    from exhibit.fusion.config import FusionConfig
+    from exhibit.gestures.rules import RuleGestureSpec
+    from exhibit.sensors.config import SensorsConfig
 
 Side = Literal["left", "right", "either"]
 
@@ -79,18 +91,196 @@ class WaveConfig:
 
 @dataclass(frozen=True)
 class HandsUpConfig:
-    """Both wrists above the top of the head by ``margin`` shoulder widths, held ``hold_s``."""
+    """Both wrists above the top of the head by ``margin`` shoulder widths, held ``hold_s``.
+
+    Defaults from the MSRC-12 "lift outstretched arms" check (docs/gestures-evaluation.md):
+    32 of 41 repetitions found with these, 16 with ``hold_s = 0.5, margin = 0.1``."""
 
     enabled: bool = True
+    hold_s: float = 0.4
+    margin: float = 0.0
+    refractory_s: float = 2.0
+
+
+# The gestures below are off unless the config turns them on (``enabled = true``): a gesture
+# that no transition uses would only add events to the log and work to every frame, and some
+# (``still``, ``approach``) fire on ordinary visitor behaviour. A show that refers to one that
+# is off fails validation with the key to set. Units: "body sizes" are the yardstick of
+# ``exhibit.gestures.features`` (about a shoulder width facing the camera); left and right are
+# the visitor's own sides (MediaPipe's labels). See docs/gestures.md.
+
+
+@dataclass(frozen=True)
+class HandUpConfig:
+    """One wrist above the top of the head by ``margin`` body sizes while the other is not,
+    held ``hold_s``; the hit carries the raised ``side``. ``hand`` limits it to one hand.
+    Both hands up is ``hands_up``, never ``hand_up`` (see docs/gestures.md)."""
+
+    enabled: bool = False
+    hand: Side = "either"
     hold_s: float = 0.5
     margin: float = 0.1
     refractory_s: float = 2.0
 
 
 @dataclass(frozen=True)
+class TPoseConfig:
+    """Both arms spread sideways: each wrist at least ``min_reach`` body sizes out from its
+    shoulder, within ``max_angle_deg`` of horizontal (image plane), held ``hold_s``."""
+
+    enabled: bool = False
+    hold_s: float = 0.5
+    min_reach: float = 0.75
+    max_angle_deg: float = 25.0
+    refractory_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class SwipeConfig:
+    """A hand moving fast sideways across the body (``swipe_left``: towards the visitor's own
+    left, which is the screen's left on a mirrored display): the wrist travels ``min_distance``
+    body sizes horizontally within ``max_duration_s``, rising or falling at most
+    ``max_vertical`` times that; the hit carries the hand's ``side``. ``hand`` limits it to one
+    hand. After a swipe either way, no swipe for ``refractory_s``."""
+
+    enabled: bool = False
+    hand: Side = "either"
+    min_distance: float = 0.8
+    max_duration_s: float = 0.6
+    max_vertical: float = 0.6
+    refractory_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class LeanConfig:
+    """The torso (hip centre to shoulder centre) tilted sideways, towards the visitor's own left
+    (``lean_left``) or right, by at least ``min_angle_deg`` from vertical in the image, held
+    ``hold_s``. Re-arms when back under 60 % of the angle."""
+
+    enabled: bool = False
+    min_angle_deg: float = 15.0
+    hold_s: float = 0.5
+    refractory_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class CrouchConfig:
+    """The hips lowered by at least ``min_drop`` (a fraction) of their standing height above
+    the feet, held ``hold_s``. The standing height is learnt from the visitor; the feet must be
+    in view."""
+
+    enabled: bool = False
+    min_drop: float = 0.25
+    hold_s: float = 0.5
+    refractory_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class JumpConfig:
+    """The hips rise at least ``min_rise`` body sizes above their standing level and come down
+    again by as much within ``max_duration_s`` of taking off (the hit is then); when the feet are
+    in view, they must leave the floor too."""
+
+    enabled: bool = False
+    min_rise: float = 0.2
+    max_duration_s: float = 0.8
+    refractory_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class ApproachConfig:
+    """Moving towards the camera: the body's apparent scale grows by at least ``min_change``
+    (a fraction: 0.25 = 25 % larger, i.e. 20 % nearer) within ``window_s``. One hit per
+    approach: re-arms once the scale has been steady for ``window_s``."""
+
+    enabled: bool = False
+    min_change: float = 0.25
+    window_s: float = 2.0
+    refractory_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class RetreatConfig:
+    """Moving away from the camera: the apparent scale shrinks by at least ``min_change`` (a
+    fraction: 0.2 = 20 % smaller, i.e. 25 % farther) within ``window_s``; as ``approach``."""
+
+    enabled: bool = False
+    min_change: float = 0.2
+    window_s: float = 2.0
+    refractory_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class StillConfig:
+    """Standing still: the nose, shoulders, hips and wrists all stay within ``max_motion`` body
+    sizes of where they were, for ``hold_s``. Re-arms when the visitor moves."""
+
+    enabled: bool = False
+    hold_s: float = 3.0
+    max_motion: float = 0.25
+    refractory_s: float = 5.0
+
+
+@dataclass(frozen=True)
 class GesturesConfig:
+    """Every built-in gesture's settings, one field per gesture (event ``gesture.NAME``)."""
+
     wave: WaveConfig = field(default_factory=WaveConfig)
     hands_up: HandsUpConfig = field(default_factory=HandsUpConfig)
+    hand_up: HandUpConfig = field(default_factory=HandUpConfig)
+    t_pose: TPoseConfig = field(default_factory=TPoseConfig)
+    swipe_left: SwipeConfig = field(default_factory=SwipeConfig)
+    swipe_right: SwipeConfig = field(default_factory=SwipeConfig)
+    lean_left: LeanConfig = field(default_factory=LeanConfig)
+    lean_right: LeanConfig = field(default_factory=LeanConfig)
+    crouch: CrouchConfig = field(default_factory=CrouchConfig)
+    jump: JumpConfig = field(default_factory=JumpConfig)
+    approach: ApproachConfig = field(default_factory=ApproachConfig)
+    retreat: RetreatConfig = field(default_factory=RetreatConfig)
+    still: StillConfig = field(default_factory=StillConfig)
+    custom: tuple[RuleGestureSpec, ...] = ()
+    """Rule gestures written in the config (``[gestures.custom.NAME]``, docs/rule-gestures.md)."""
+    taught: TaughtConfig = field(default_factory=lambda: TaughtConfig())
+    """Gestures taught by demonstration (``exhibit gestures learn``)."""
+
+    def enabled_names(self) -> list[str]:
+        """Names of the enabled built-in gestures, sorted.
+
+        Example:
+            >>> GesturesConfig().enabled_names()
+            ['hands_up', 'wave']
+        """
+        return sorted(n for n in BUILTIN_GESTURES if getattr(self, n).enabled)
+
+
+@dataclass(frozen=True)
+class TaughtConfig:
+    """``[gestures.taught]``: the template file written by ``exhibit gestures learn`` (relative
+    to the config's folder; unused when missing) and the spotter's settings. ``names`` are the
+    gestures found in the file when the config was loaded (events ``gesture.NAME``)."""
+
+    enabled: bool = True
+    file: str = "taught_gestures.json"
+    threshold_scale: float = 0.8
+    refractory_s: float = 1.0
+    names: tuple[str, ...] = ()
+
+
+BUILTIN_GESTURES: tuple[str, ...] = (
+    "wave",
+    "hands_up",
+    "hand_up",
+    "t_pose",
+    "swipe_left",
+    "swipe_right",
+    "lean_left",
+    "lean_right",
+    "crouch",
+    "jump",
+    "approach",
+    "retreat",
+    "still",
+)
 
 
 @dataclass(frozen=True)
@@ -125,31 +315,100 @@ class StreamConfig:
     rate_hz: float = 15.0
     joints: tuple[str, ...] = ("nose", "left_wrist", "right_wrist")
     address: str = "/exhibit/visitor/{joint}"
+    engagement: bool = False
+    """Also send the visitor's engagement score as ``/exhibit/engagement score``."""
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    """Conditions a transition needs besides its event (``when = {...}``); all must hold.
+
+    Bounds are inclusive; ``None`` means no bound. ``engagement`` is the visitor's smoothed
+    score (0..1), ``dwell_s`` the time since the visit began, ``visitors`` the bodies counted in
+    the interaction area this frame, ``counters`` the show's counters (``count = "..."``).
+    """
+
+    engagement_min: float | None = None
+    engagement_max: float | None = None
+    dwell_min_s: float | None = None
+    dwell_max_s: float | None = None
+    visitors_min: int | None = None
+    visitors_max: int | None = None
+    counter_min: tuple[tuple[str, int], ...] = ()
+    counter_max: tuple[tuple[str, int], ...] = ()
+
+    def describe(self) -> str:
+        """``engagement >= 0.6, waves <= 2``: for diagrams and logs."""
+        parts: list[str] = []
+        for label, low, high in (
+            ("engagement", self.engagement_min, self.engagement_max),
+            ("dwell_s", self.dwell_min_s, self.dwell_max_s),
+            ("visitors", self.visitors_min, self.visitors_max),
+        ):
+            if low is not None:
+                parts.append(f"{label} >= {low:g}")
+            if high is not None:
+                parts.append(f"{label} <= {high:g}")
+        parts += [f"{name} >= {n}" for name, n in self.counter_min]
+        parts += [f"{name} <= {n}" for name, n in self.counter_max]
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
 class TransitionConfig:
-    """Leave the state on an event (``on = "gesture.wave"``) or after a time (``after_s``)."""
+    """Leave the state on an event (``on = "gesture.wave"``) or after a time (``after_s``),
+    if ``when`` holds; ``count`` adds one to each named counter, ``reset`` sets them to 0."""
 
     to: str
     on: str | None = None
     after_s: float | None = None
+    when: GuardConfig | None = None
+    count: tuple[str, ...] = ()
+    reset: tuple[str, ...] = ()
+
+    @property
+    def guard_text(self) -> str:
+        return self.when.describe() if self.when is not None else ""
+
+
+NARRATION_LEVELS: tuple[str, ...] = ("overview", "detail", "deep_dive")
 
 
 @dataclass(frozen=True)
 class StateConfig:
+    """A state: cues on entry and exit, its transitions, an optional narration ``level`` (one
+    of ``ShowConfig.levels``) and ``repeat_s``: the entry cues again every so many seconds while
+    the state lasts (an attract loop)."""
+
     name: str
     on_enter: tuple[CueConfig, ...] = ()
     on_exit: tuple[CueConfig, ...] = ()
     transitions: tuple[TransitionConfig, ...] = ()
+    level: str | None = None
+    repeat_s: float | None = None
 
 
 @dataclass(frozen=True)
 class ShowConfig:
+    """The designer's machine. ``warnings`` lists what is legal but suspicious (a state no
+    transition reaches, a state with no way out); ``exhibit check`` prints them."""
+
     initial: str
     states: dict[str, StateConfig]
     any_state: tuple[TransitionConfig, ...] = ()
     shutdown: tuple[CueConfig, ...] = ()
+    levels: tuple[str, ...] = NARRATION_LEVELS
+    counters: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def _default(module: str, name: str, *args: Any) -> Callable[[], Any]:
+    """A default factory for a section whose class lives in a module that imports this one."""
+
+    def make() -> Any:
+        return getattr(import_module(module), name)(*args)
+
+    return make
 
 
 @dataclass(frozen=True)
@@ -161,6 +420,23 @@ class Config:
     filter: FilterConfig = field(default_factory=FilterConfig)
     presence: PresenceConfig = field(default_factory=PresenceConfig)
     gestures: GesturesConfig = field(default_factory=GesturesConfig)
-    targets: dict[str, TargetConfig] = field(default_factory=dict)
+    targets: dict[str, TargetSpec] = field(default_factory=dict)
     cues: dict[str, CueConfig] = field(default_factory=dict)
     stream: StreamConfig = field(default_factory=StreamConfig)
+    engagement: EngagementConfig = field(
+        default_factory=_default("exhibit.engagement", "EngagementConfig")
+    )
+    sounds: SoundsConfig = field(
+        default_factory=_default("exhibit.cues.sound.config", "SoundsConfig")
+    )
+    outputs: dict[str, OutputConfig] = field(default_factory=dict)
+    control: ControlConfig = field(
+        default_factory=_default("exhibit.control.osc_in", "ControlConfig")
+    )
+    sensors: SensorsConfig = field(
+        default_factory=_default("exhibit.sensors.config", "SensorsConfig")
+    )
+    fusion: FusionConfig = field(default_factory=_default("exhibit.fusion.config", "FusionConfig"))
+    base_dir: str = "."
+    """The config file's folder: media, sounds and taught-gesture files are relative to it."""
+    warnings: tuple[str, ...] = ()

@@ -59,8 +59,8 @@ from exhibit.sensors.readings import ACTIVE, DISTANCE, ERROR, HELD, SensorReadin
 
 Zone = Literal["near", "far"]
 Mode = Literal["normal", "degraded"]
-SENSOR_EVENT_KIND = cast(EventKind, "sensor")
-"""Kind of ``sensor.fault``/``sensor.ok`` events (to be added to ``events.EventKind``)."""
+SENSOR_EVENT_KIND: EventKind = "sensor"
+"""Kind of ``sensor.fault``/``sensor.ok`` events."""
 _INSTANT = ("button", "mat")
 _CONFIDENCE_DECIMALS = 3
 

@@ -16,6 +16,14 @@ relative to the body and divided by a body-size yardstick:
   nose. Nose tip to crown is ~0.094 of body height = 0.36 biacromial widths, and MediaPipe's
   shoulder landmarks sit a little inside the acromion, hence 0.4. The nose is tracked more
   reliably than the eyes under turns, so it is the anchor.
+- **Apparent scale** (:meth:`BodyFrame.scale`): ``max(shoulder_width, 0.9 * torso_length)``, the
+  measure of *distance* used by ``approach``/``retreat``. The two terms are about equal for a
+  visitor facing the camera (0.259 vs 0.9 * 0.288 of body height) and each loses length to a
+  different movement (the shoulders to a turn, the torso to a bow towards the camera), so the
+  scale changes with distance, not with a turn. The yardstick above is deliberately *not* that:
+  it follows the shoulders until 40 degrees of turn, which is right for shapes, wrong for depth.
+- **Vertical measures** (``crouch``) use the torso length as their unit instead of the
+  yardstick: a turn does not change vertical lengths, but it does change the yardstick.
 
 Example:
     >>> import numpy as np
@@ -37,6 +45,7 @@ from exhibit.skeleton import LANDMARK_INDEX, Skeleton
 DEFAULT_ASPECT_RATIO = 640 / 480
 MIN_VISIBILITY = 0.5
 TORSO_FALLBACK = 0.7
+SCALE_TORSO = 0.9
 HEAD_TOP_ABOVE_NOSE = 0.4
 MIN_SIZE = 1e-6
 
@@ -49,6 +58,8 @@ L_WRIST = LANDMARK_INDEX["left_wrist"]
 R_WRIST = LANDMARK_INDEX["right_wrist"]
 L_HIP = LANDMARK_INDEX["left_hip"]
 R_HIP = LANDMARK_INDEX["right_hip"]
+L_ANKLE = LANDMARK_INDEX["left_ankle"]
+R_ANKLE = LANDMARK_INDEX["right_ankle"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +68,8 @@ class BodyFrame:
 
     Built once per frame (:meth:`of`) and shared by every detector, so no detector touches numpy
     per frame. ``rows[i]`` is ``[x, y, z, visibility]`` with x already in image heights;
-    ``size`` is :func:`body_size`; ``cx, cy`` the shoulder centre.
+    ``size`` is :func:`body_size`; ``cx, cy`` the shoulder centre; ``hx, hy`` the hip centre;
+    ``shoulders`` and ``torso`` the two lengths the yardstick is made of (image heights).
 
     Example:
         >>> import numpy as np
@@ -72,6 +84,10 @@ class BodyFrame:
     size: float
     cx: float
     cy: float
+    hx: float = 0.0
+    hy: float = 0.0
+    shoulders: float = 0.0
+    torso: float = 0.0
 
     @classmethod
     def of(cls, skeleton: Skeleton, aspect_ratio: float = DEFAULT_ASPECT_RATIO) -> BodyFrame:
@@ -81,10 +97,12 @@ class BodyFrame:
         ls, rs, lh, rh = rows[L_SHOULDER], rows[R_SHOULDER], rows[L_HIP], rows[R_HIP]
         cx = 0.5 * (ls[0] + rs[0])
         cy = 0.5 * (ls[1] + rs[1])
+        hx = 0.5 * (lh[0] + rh[0])
+        hy = 0.5 * (lh[1] + rh[1])
         shoulders = math.hypot(ls[0] - rs[0], ls[1] - rs[1])
-        torso = math.hypot(cx - 0.5 * (lh[0] + rh[0]), cy - 0.5 * (lh[1] + rh[1]))
+        torso = math.hypot(cx - hx, cy - hy)
         size = max(shoulders, TORSO_FALLBACK * torso, MIN_SIZE)
-        return cls(rows, size, cx, cy)
+        return cls(rows, size, cx, cy, hx, hy, shoulders, torso)
 
     def visible(self, index: int, min_visibility: float = MIN_VISIBILITY) -> bool:
         """Whether landmark ``index`` is visible enough to trust."""
@@ -98,6 +116,21 @@ class BodyFrame:
     def head_top_y(self) -> float:
         """Estimated image y of the top of the head (image heights, y down)."""
         return self.rows[NOSE][1] - HEAD_TOP_ABOVE_NOSE * self.size
+
+    def scale(self) -> float:
+        """Apparent size for distance, ``max(shoulders, 0.9 * torso)`` in image heights (see
+        the module docstring): proportional to 1 / distance, nearly blind to a turn."""
+        return max(self.shoulders, SCALE_TORSO * self.torso, MIN_SIZE)
+
+    def trunk_visible(self, min_visibility: float = MIN_VISIBILITY) -> bool:
+        """Whether both shoulders and both hips are visible enough to trust."""
+        rows = self.rows
+        return (
+            rows[L_SHOULDER][3] >= min_visibility
+            and rows[R_SHOULDER][3] >= min_visibility
+            and rows[L_HIP][3] >= min_visibility
+            and rows[R_HIP][3] >= min_visibility
+        )
 
 
 def body_size(skeleton: Skeleton, aspect_ratio: float = DEFAULT_ASPECT_RATIO) -> float:

@@ -2,10 +2,13 @@
 
 A :class:`Segment` is a stretch of behaviour: a ``motion`` (a function from seconds since the
 segment began to a :class:`BodyState`, or ``None`` when nobody is in view) and its
-``duration_s``. Builders make the usual ones (:func:`idle_motion`, :func:`walk_motion`,
-:func:`wave_motion`, :func:`hands_up_motion`, :func:`empty_motion`), :func:`sequence` chains
-them, and :func:`render` turns one into camera frames with the noise, dropouts and frame-rate of
-a real pose estimator. Everything is deterministic for a given seed.
+``duration_s``. Builders make the usual ones (:func:`idle_motion` (standing still),
+:func:`walk_motion`, :func:`wave_motion`, :func:`hands_up_motion`, :func:`empty_motion`) and one
+for each built-in gesture (:func:`hand_up_motion`, :func:`t_pose_motion`, :func:`swipe_motion`,
+:func:`lean_motion`, :func:`crouch_motion`, :func:`jump_motion`, :func:`approach_motion`,
+:func:`retreat_motion`), :func:`sequence` chains them, and :func:`render` turns one into camera
+frames with the noise, dropouts and frame-rate of a real pose estimator. Everything is
+deterministic for a given seed.
 
 Example:
     >>> seg = sequence(idle_motion(1.0), wave_motion(2.5, side="right"), idle_motion(1.0))
@@ -37,6 +40,18 @@ REST_ARM = ArmPose()
 # Forearm up, upper arm a little below horizontal: the middle of a wave.
 WAVE_ARM = ArmPose(abduction_rad=1.35, flexion_rad=0.1, rotation_rad=math.pi / 2, elbow_rad=1.79)
 HANDS_UP_ARM = ArmPose(abduction_rad=math.pi - 0.15, flexion_rad=0.1, elbow_rad=0.1)
+# One arm raised high, a little forward and bent, as when asking a question.
+HAND_UP_ARM = ArmPose(abduction_rad=math.pi - 0.3, flexion_rad=0.2, elbow_rad=0.2)
+T_POSE_ARM = ArmPose(abduction_rad=math.pi / 2, flexion_rad=0.05, elbow_rad=0.05)
+# Swipes. Inwards (forehand), the nearly straight arm held just below shoulder height sweeps
+# level from out at the side (flexion ~0; with abduction near pi/2, flexion swings the arm
+# horizontally) to across the chest (flexion past pi/2 brings it in front of the other
+# shoulder). Outwards (backhand), the hand starts folded in front of the chest, elbow bent and
+# low, and the arm unfolds out to the side.
+SWIPE_OUT_ARM = ArmPose(abduction_rad=1.45, flexion_rad=0.1, elbow_rad=0.15)
+SWIPE_ACROSS_ARM = ArmPose(abduction_rad=1.45, flexion_rad=2.0, elbow_rad=0.15)
+SWIPE_FOLDED_ARM = ArmPose(abduction_rad=0.8, flexion_rad=1.1, rotation_rad=-0.5, elbow_rad=1.8)
+GRAVITY_M_S2 = 9.81
 
 
 @dataclass(frozen=True)
@@ -222,6 +237,204 @@ def hands_up_motion(
         return BodyState(replace(base, left_arm=a, right_arm=a), position_m)
 
     return Segment("hands_up", duration_s, motion)
+
+
+def hand_up_motion(
+    hold_s: float = 2.0,
+    *,
+    side: ArmSide = "right",
+    raise_s: float = 0.5,
+    arm: ArmPose = HAND_UP_ARM,
+    position_m: tuple[float, float] = (0.0, 2.5),
+    yaw_rad: float = 0.0,
+) -> Segment:
+    """Raise one hand (the visitor's ``side``) to ``arm`` over ``raise_s``, hold ``hold_s``,
+    lower it over ``raise_s``; the other arm rests."""
+    duration_s = hold_s + 2 * raise_s
+
+    def motion(t_s: float) -> BodyState:
+        base = _standing(t_s, yaw_rad, 0.005, 0.0)
+        w = _up_hold_down(t_s, raise_s, hold_s)
+        return BodyState(_with_arm(base, side, lerp_arm(REST_ARM, arm, w)), position_m)
+
+    return Segment("hand_up", duration_s, motion)
+
+
+def t_pose_motion(
+    hold_s: float = 2.0,
+    *,
+    raise_s: float = 0.5,
+    arm: ArmPose = T_POSE_ARM,
+    position_m: tuple[float, float] = (0.0, 2.5),
+    yaw_rad: float = 0.0,
+) -> Segment:
+    """Spread both arms out sideways to ``arm`` (default: horizontal) over ``raise_s``, hold
+    ``hold_s``, lower them over ``raise_s``."""
+    seg = hands_up_motion(hold_s, raise_s=raise_s, arm=arm, position_m=position_m, yaw_rad=yaw_rad)
+    return Segment("t_pose", seg.duration_s, seg.motion)
+
+
+def swipe_motion(
+    direction: ArmSide = "left",
+    *,
+    side: ArmSide = "right",
+    stroke_s: float = 0.35,
+    raise_s: float = 0.4,
+    pause_s: float = 0.15,
+    start: ArmPose | None = None,
+    end: ArmPose | None = None,
+    position_m: tuple[float, float] = (0.0, 2.5),
+    yaw_rad: float = 0.0,
+) -> Segment:
+    """One swipe with the visitor's ``side`` hand towards the visitor's own ``direction``:
+    raise the arm to its start (``raise_s``), pause, sweep it across in ``stroke_s``, pause,
+    lower it (``raise_s``). Towards the visitor's left, the right arm sweeps from out at the
+    side to across the chest (forehand), and the left arm unfolds from in front of the chest to
+    out at the side (backhand). ``start``/``end`` override the two arm poses."""
+    outward = (direction == "left") == (side == "left")
+    a = start or (SWIPE_FOLDED_ARM if outward else SWIPE_OUT_ARM)
+    b = end or (SWIPE_OUT_ARM if outward else SWIPE_ACROSS_ARM)
+    t1, t2 = raise_s + pause_s, raise_s + pause_s + stroke_s
+    t3 = t2 + pause_s
+    duration_s = t3 + raise_s
+
+    def motion(t_s: float) -> BodyState:
+        base = _standing(t_s, yaw_rad, 0.005, 0.0)
+        if t_s < raise_s:
+            arm = lerp_arm(REST_ARM, a, smoothstep(t_s / raise_s))
+        elif t_s < t1:
+            arm = a
+        elif t_s < t2:
+            arm = lerp_arm(a, b, smoothstep((t_s - t1) / stroke_s))
+        elif t_s < t3:
+            arm = b
+        else:
+            arm = lerp_arm(b, REST_ARM, smoothstep((t_s - t3) / raise_s))
+        return BodyState(_with_arm(base, side, arm), position_m)
+
+    return Segment(f"swipe_{direction}", duration_s, motion)
+
+
+def lean_motion(
+    direction: ArmSide = "left",
+    *,
+    angle_rad: float = 0.45,
+    hold_s: float = 1.5,
+    tilt_s: float = 0.5,
+    position_m: tuple[float, float] = (0.0, 2.5),
+    yaw_rad: float = 0.0,
+) -> Segment:
+    """Tilt the upper body towards the visitor's own ``direction`` by ``angle_rad`` over
+    ``tilt_s``, hold ``hold_s``, come back upright over ``tilt_s``."""
+    sign = 1.0 if direction == "left" else -1.0
+
+    def motion(t_s: float) -> BodyState:
+        base = _standing(t_s, yaw_rad, 0.0, 0.0)
+        w = _up_hold_down(t_s, tilt_s, hold_s)
+        return BodyState(replace(base, lean_rad=sign * angle_rad * w), position_m)
+
+    return Segment(f"lean_{direction}", hold_s + 2 * tilt_s, motion)
+
+
+def crouch_motion(
+    hold_s: float = 1.5,
+    *,
+    depth_rad: float = 0.9,
+    down_s: float = 0.6,
+    position_m: tuple[float, float] = (0.0, 2.5),
+    yaw_rad: float = 0.0,
+) -> Segment:
+    """Bend the knees (thighs ``depth_rad`` from vertical: 0.9 lowers the hips by ~38 %) over
+    ``down_s``, arms coming forward for balance; hold ``hold_s``; stand up over ``down_s``."""
+
+    def motion(t_s: float) -> BodyState:
+        base = _standing(t_s, yaw_rad, 0.005, 0.0)
+        w = _up_hold_down(t_s, down_s, hold_s)
+        arm = replace(REST_ARM, flexion_rad=0.5 * w)
+        pose = replace(base, crouch_rad=depth_rad * w, left_arm=arm, right_arm=arm)
+        return BodyState(pose, position_m)
+
+    return Segment("crouch", hold_s + 2 * down_s, motion)
+
+
+def jump_motion(
+    height_m: float = 0.2,
+    *,
+    prep_s: float = 0.3,
+    land_s: float = 0.3,
+    crouch_rad: float = 0.5,
+    position_m: tuple[float, float] = (0.0, 2.5),
+    yaw_rad: float = 0.0,
+) -> Segment:
+    """A jump on the spot: dip (knees to ``crouch_rad`` and back, ``prep_s``), fly ballistically
+    to ``height_m`` (flight time ``2 sqrt(2 h / g)``), land and absorb (``land_s``)."""
+    flight_s = 2.0 * math.sqrt(2.0 * height_m / GRAVITY_M_S2)
+
+    def motion(t_s: float) -> BodyState:
+        base = _standing(t_s, yaw_rad, 0.005, 0.0)
+        crouch = jump = 0.0
+        if t_s < prep_s:
+            crouch = crouch_rad * math.sin(math.pi * t_s / prep_s)
+        elif t_s < prep_s + flight_s:
+            w = (t_s - prep_s) / flight_s
+            jump = 4.0 * height_m * w * (1.0 - w)
+        else:
+            w = min(1.0, (t_s - prep_s - flight_s) / land_s)
+            crouch = 0.6 * crouch_rad * math.sin(math.pi * w)
+        return BodyState(replace(base, crouch_rad=crouch, jump_m=jump), position_m)
+
+    return Segment("jump", prep_s + flight_s + land_s, motion)
+
+
+def approach_motion(
+    from_m: float = 4.0,
+    to_m: float = 2.0,
+    *,
+    x_m: float = 0.0,
+    speed_m_s: float = 1.0,
+    yaw_rad: float = 0.0,
+    arm_swing_rad: float = 0.25,
+) -> Segment:
+    """Walk straight towards the camera from ``from_m`` to ``to_m`` (distances), facing it
+    (``yaw_rad`` 0, or turned by that much)."""
+    seg = walk_motion(
+        (x_m, from_m),
+        (x_m, to_m),
+        speed_m_s=speed_m_s,
+        yaw_rad=yaw_rad,
+        arm_swing_rad=arm_swing_rad,
+    )
+    return Segment("approach", seg.duration_s, seg.motion)
+
+
+def retreat_motion(
+    from_m: float = 2.0,
+    to_m: float = 4.0,
+    *,
+    x_m: float = 0.0,
+    speed_m_s: float = 1.0,
+    yaw_rad: float = math.pi,
+    arm_swing_rad: float = 0.25,
+) -> Segment:
+    """Walk straight away from the camera from ``from_m`` to ``to_m``; by default turned
+    around (``yaw_rad`` pi, back to the camera); ``yaw_rad`` 0 steps back facing it."""
+    seg = walk_motion(
+        (x_m, from_m),
+        (x_m, to_m),
+        speed_m_s=speed_m_s,
+        yaw_rad=yaw_rad,
+        arm_swing_rad=arm_swing_rad,
+    )
+    return Segment("retreat", seg.duration_s, seg.motion)
+
+
+def _up_hold_down(t_s: float, ramp_s: float, hold_s: float) -> float:
+    """0 -> 1 over ``ramp_s`` (smoothly), 1 for ``hold_s``, 1 -> 0 over ``ramp_s``."""
+    if t_s < ramp_s:
+        return smoothstep(t_s / ramp_s)
+    if t_s < ramp_s + hold_s:
+        return 1.0
+    return 1.0 - smoothstep((t_s - ramp_s - hold_s) / ramp_s)
 
 
 def sequence(*segments: Segment, name: str = "sequence") -> Segment:

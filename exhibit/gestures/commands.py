@@ -1,0 +1,219 @@
+"""The ``exhibit gestures`` commands: ``eval`` (score the detectors on labelled clips) and
+``learn`` (teach a gesture by demonstration).
+
+``add_gesture_commands(sub)`` adds the ``gestures`` subcommand to the main parser's
+subparsers; :func:`main` runs it on its own (``python -m exhibit.gestures.commands eval ...``).
+
+Exit codes follow ``exhibit``'s: 0 success, 1 some clip failed (missing or unreadable; the others
+are still scored) or the config is invalid, 2 the manifest or config cannot be read at all.
+
+Example:
+    >>> parser = argparse.ArgumentParser(prog="exhibit")
+    >>> add_gesture_commands(parser.add_subparsers(dest="command", required=True))
+    >>> args = parser.parse_args(["gestures", "eval", "m.csv", "--config", "c.toml"])
+    >>> args.manifest, args.expect
+    ('m.csv', [])
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from exhibit.errors import ConfigError, ConfigSyntaxError, SourceError
+
+
+def _subjects(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``exhibit gestures eval``: score the gesture engine on a manifest of labelled clips."""
+    from exhibit.config.load import load
+    from exhibit.gestures.engine import GestureEngine
+    from exhibit.gestures.evaluate import (
+        ManifestColumns,
+        default_cache_dir,
+        evaluate_clips,
+        format_report,
+        parse_expect,
+        read_manifest,
+        report_json,
+        score,
+    )
+
+    try:
+        expect = parse_expect(args.expect)
+    except ValueError as exc:
+        print(f"error: --expect: {exc}", file=sys.stderr)
+        return 2
+    try:
+        config = load(args.config)
+    except ConfigSyntaxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    columns = ManifestColumns(args.file_column, args.subject_column, args.label_column)
+    try:
+        clips = read_manifest(args.manifest, expect, columns)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    train = [s for text in args.train_subjects for s in _subjects(text)]
+    unknown = sorted(set(train) - {c.subject for c in clips})
+    if unknown:
+        print(
+            f"warning: train subject(s) not in the manifest: {', '.join(unknown)}", file=sys.stderr
+        )
+    cache_dir = Path(args.cache).expanduser() if args.cache else default_cache_dir()
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    results = evaluate_clips(clips, config, cache_dir, jobs=args.jobs, progress=progress)
+    engine_names = GestureEngine(config.gestures).names()
+    report = score(results, engine_names, train)
+    for name in report.scored:
+        if name not in engine_names:
+            print(
+                f"warning: {name!r} is expected but not enabled in {args.config}", file=sys.stderr
+            )
+    if args.json:
+        print(json.dumps(report_json(report), indent=1))
+    else:
+        print(format_report(report, clips=not args.summary))
+    return 1 if report.failed else 0
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    """``exhibit gestures learn NAME REC...``: teach a gesture; templates beside the config."""
+    from exhibit.config.load import load
+    from exhibit.gestures.learn import ExampleSource, LearnError, learn, templates_path
+    from exhibit.gestures.templates import TemplateError
+
+    config = load(args.config)
+    path = templates_path(args.config, args.templates)
+    if not args.templates:  # the file the config names, in the config's folder
+        path = Path(args.config).parent / config.gestures.taught.file
+    try:
+        sources = [ExampleSource.parse(text) for text in args.examples]
+        result = learn(
+            args.name,
+            sources,
+            config,
+            path,
+            split=args.split,
+            trim=not args.no_trim,
+            add=args.add,
+        )
+    except (LearnError, TemplateError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        more = getattr(exc, "more_needed", {})
+        if more.get(args.name):
+            print(
+                f"record {more[args.name]} more demonstration(s) of {args.name!r} and run "
+                "learn again with all of them",
+                file=sys.stderr,
+            )
+        return 1
+    for i, demo in enumerate(result.examples, 1):
+        print(f"  #{i}: {demo.describe()}")
+    gestures = ", ".join(f"{n} ({k})" for n, k in sorted(result.labels.items()))
+    print(
+        f"{result.path}: learned {result.name!r} from {len(result.examples)} demonstrations "
+        f"(rejection threshold {result.threshold:.3g}); the file holds {gestures}. "
+        f'Use it in the show as on = "gesture.{result.name}".'
+    )
+    return 0
+
+
+def add_gesture_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``gestures`` (with ``eval`` and ``learn``) to the main parser's subcommands."""
+    p = sub.add_parser(
+        "gestures", help="gesture tools: evaluate on labelled clips, teach by demonstration"
+    )
+    gsub = p.add_subparsers(dest="gestures_command", required=True)
+
+    lp = gsub.add_parser(
+        "learn",
+        help="teach a gesture from recordings of it (templates go beside the config)",
+        description=(
+            "Each recording (or REC.jsonl:START-END span, several as REC.jsonl:1-2.5,4-6) is "
+            "one demonstration; --split cuts each recording at rests instead. Give at least 3. "
+            "Still frames before and after the movement are trimmed."
+        ),
+    )
+    lp.add_argument("name", help="the gesture's name: the show's event is gesture.NAME")
+    lp.add_argument("examples", nargs="+", metavar="REC.jsonl[:START-END]")
+    lp.add_argument("--config", required=True, help="the exhibit config (filter settings, folder)")
+    lp.add_argument("--templates", help="template file (default: [gestures.taught] file)")
+    lp.add_argument("--split", action="store_true", help="one demonstration per burst of movement")
+    lp.add_argument("--no-trim", action="store_true", help="keep still frames at both ends")
+    lp.add_argument("--add", action="store_true", help="add to NAME's examples, not replace them")
+    lp.set_defaults(func=cmd_learn)
+
+    e = gsub.add_parser(
+        "eval",
+        help="run pose + gestures over a manifest of labelled clips and score them",
+        description=(
+            "Run every clip of a CSV manifest (videos, image folders or .jsonl recordings) "
+            "through MediaPipe Pose (cached), the config's filter and gesture engine, and score "
+            "the gestures per clip: per action, per subject and for train / held-out subjects. "
+            "Gestures run on every frame with a body (no presence gate)."
+        ),
+    )
+    e.add_argument("manifest", help="CSV with a file, subject and action column per clip")
+    e.add_argument("--config", required=True, help="exhibit config (filter, pose, gestures)")
+    e.add_argument(
+        "--cache",
+        help="folder for cached pose recordings (default ~/.cache/exhibit/eval; keep it outside "
+        "the repository)",
+    )
+    e.add_argument("--json", action="store_true", help="print the report as JSON")
+    e.add_argument(
+        "--train-subjects",
+        action="append",
+        default=[],
+        metavar="S001,S007,...",
+        help="subjects the parameters were tuned on; figures are also given for the others "
+        "(held-out) separately",
+    )
+    e.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="LABEL=GESTURE",
+        help="the gesture a label's clips should fire, on top of the default WAVE=wave; "
+        "LABEL= means none (every label not mapped expects none)",
+    )
+    e.add_argument("--file-column", default="file", help="manifest column of the clip's path")
+    e.add_argument("--subject-column", default="subject", help="manifest column of the subject")
+    e.add_argument("--label-column", default="action", help="manifest column of the action label")
+    e.add_argument(
+        "--jobs", type=int, default=1, help="MediaPipe processes for clips not yet cached"
+    )
+    e.add_argument("--summary", action="store_true", help="leave out the per-clip lines")
+    e.set_defaults(func=cmd_eval)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A stand-alone parser with just the gesture commands (``exhibit gestures ...``)."""
+    parser = argparse.ArgumentParser(prog="exhibit")
+    add_gesture_commands(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (e.g. ``["gestures", "eval", "manifest.csv", "--config", "x.toml"]``)
+    and run the command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
