@@ -118,8 +118,9 @@ def _record_alongside(
 
 
 def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
+    from exhibit.live import CueSinks, LiveControls
     from exhibit.pipeline import Pipeline
-    from exhibit.runtime import LogSink, Pacer, Sink, TimelineSink, cue_sinks, run_frames
+    from exhibit.runtime import LogSink, Pacer, Sink, TimelineSink, run_frames
 
     config = _load_config(args.config)
     spec = args.replay or args.video or str(config.camera.device)
@@ -127,14 +128,24 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
     with ExitStack() as stack, _StopOnSignal() as signals:
         stop = signals.stop
         frames = open_frames(spec, config, stack, signals)
-        sinks: list[Sink] = cue_sinks(config)
+        cues = CueSinks(config)
+        sinks: list[Sink] = [cues]
         if args.log:
             sinks.append(LogSink(args.log))
         if not args.quiet:
             sinks.append(TimelineSink())
+        live = LiveControls(args.config, config, cues)
+        stack.callback(live.close)
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGHUP, lambda signum, frame: live.request_reload())
+            stack.callback(signal.signal, signal.SIGHUP, previous)
         pacer = Pacer(speed=args.speed, stop=stop) if paced else None
-        result = run_frames(frames, Pipeline(config), sinks, pacer=pacer, stop=stop)
-    print(f"done: {result.frames} frames, {result.events} events", file=sys.stderr)
+        result = run_frames(frames, Pipeline(config), sinks, pacer=pacer, stop=stop, between=live)
+    print(
+        f"done: {result.frames} frames, {result.events} events, "
+        f"{live.reloads} reload(s), {live.rejected} rejected",
+        file=sys.stderr,
+    )
     return 0
 
 

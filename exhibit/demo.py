@@ -32,7 +32,8 @@ def _forward(
             ready.set()
         else:
             lines.append(line)
-        print(f"{label:>13} | {line.rstrip()}", flush=True)
+        sys.stdout.write(f"{label:>13} | {line.rstrip()}\n")  # one write: no interleaving
+        sys.stdout.flush()
     ready.set()
 
 

@@ -182,6 +182,21 @@ class Pipeline:
             self.show.resume(t)
         return events
 
+    def reconfigured(self, config: Config) -> Pipeline:
+        """A pipeline for ``config`` that carries on from this one (hot reload): the visit in
+        progress and the show's state are kept when the new show still has that state (no
+        entry cues are sent again); otherwise the new show starts at its initial state."""
+        new = Pipeline(config)
+        new.presence = self.presence
+        new.presence.config = config.presence
+        new._visit_started_s = self._visit_started_s
+        new.last_t_s = self.last_t_s
+        if self.show.started and self.show.state in config.show.states:
+            new.show.started = True
+            new.show.state = self.show.state
+            new.show.entered_at_s = self.show.entered_at_s
+        return new
+
     def shutdown(self) -> list[Event]:
         """The config's shutdown cues, stamped with the last frame's time."""
         return self.show.shutdown(self.last_t_s)

@@ -110,7 +110,9 @@ class TimelineSink:
     def handle(self, event: Event) -> None:
         if event.kind == "stream" and not self._include_stream:
             return
-        print(describe(event), file=self._out, flush=True)
+        # One write per line: other threads (the demo's stage and monitor) print too.
+        self._out.write(describe(event) + "\n")
+        self._out.flush()
 
     def close(self) -> None:
         self._out.flush()
@@ -146,6 +148,13 @@ class RunResult:
     stopped_early: bool = False
 
 
+class Between(Protocol):
+    """Called before each frame with the running pipeline; returns the pipeline to use from now
+    on (the same, or a reconfigured one) and the events it caused (control commands)."""
+
+    def __call__(self, pipeline: Pipeline) -> tuple[Pipeline, list[Event]]: ...
+
+
 def run_frames(
     frames: Iterable[Frame],
     pipeline: Pipeline,
@@ -153,9 +162,11 @@ def run_frames(
     *,
     pacer: Pacer | None = None,
     stop: threading.Event | None = None,
+    between: Between | None = None,
 ) -> RunResult:
     """Drive ``pipeline`` over ``frames``, hand every event to every sink, then send the
-    shutdown cues. Stops early (still sending shutdown cues) when ``stop`` is set."""
+    shutdown cues. Stops early (still sending shutdown cues) when ``stop`` is set. ``between``
+    runs between frames: control commands and config reloads happen there, never mid-frame."""
     stop = stop or threading.Event()
     result = RunResult()
 
@@ -175,6 +186,9 @@ def run_frames(
                 if stop.is_set():
                     result.stopped_early = True
                     break
+            if between is not None:
+                pipeline, events = between(pipeline)
+                emit(events)
             emit(pipeline.step(frame))
             result.frames += 1
         emit(pipeline.shutdown())

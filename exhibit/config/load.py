@@ -400,12 +400,10 @@ def _taught(t: dict[str, Any], c: Checker, base_dir: Path) -> TaughtConfig:
     )
     path = base_dir / cfg.file
     if not cfg.enabled or not path.exists():
-        if "file" in t and cfg.enabled:
-            c.error(
-                join(p, "file"),
-                "no such file",
-                cfg.file,
-                "a file written by exhibit gestures learn, relative to the config's folder",
+        if "file" in t and cfg.enabled:  # not taught yet: a warning, the rest still runs
+            c.warnings.append(
+                f"{join(p, 'file')}: no such file ({path}); teach a gesture with "
+                "exhibit gestures learn NAME REC.jsonl ... --config THIS_FILE"
             )
         return cfg
     from exhibit.gestures.taught import TaughtGestures

@@ -5,10 +5,10 @@ shoulders, hips, wrists; image positions). Each later frame measures how far the
 them has moved from there, in body sizes; while that stays within ``max_motion`` for ``hold_s``,
 one hit fires. A frame where it is exceeded starts a new still period from that frame (so the
 visitor must move to re-arm, and stand still for ``hold_s`` again to fire again, not sooner than
-``refractory_s`` after the last hit). During the first ``SETTLE_S`` (0.5 s) of a period the limit
-is ``SETTLE_SHARE`` (3/4) of ``max_motion``: a period that began while a movement was still
-ending (an arm coming to rest) starts again once the body has settled, rather than measuring
-from a moving start.
+``refractory_s`` after the last hit). A period often begins while a movement is still ending
+(an arm coming to rest), so during its first ``SETTLE_S`` (0.5 s) the anchor follows the body
+from frame to frame (a jump of more than ``SETTLE_SHARE``, 3/4, of ``max_motion`` between frames
+still restarts it) and only then stays put; the period's ``hold_s`` counts from its start.
 
 Displacement from a fixed anchor, rather than speed, makes the measure independent of the
 frame rate (per-frame landmark jitter does not add up) and catches slow drifts as well as quick
@@ -124,7 +124,12 @@ class StillDetector:
             hold.release()
             self._start(t_s, rows)
             return []
-        if worst > self._worst:
+        if settling:  # the anchor follows the body until it has settled
+            self._anchor = [
+                (rows[i][0], rows[i][1]) if rows[i][3] >= MIN_VISIBILITY else a
+                for i, a in zip(KEY_JOINTS, anchor, strict=True)
+            ]
+        elif worst > self._worst:
             self._worst = worst
         if hold.hold(t_s):
             return [GestureHit(self.name, t_s, clamp01(1.0 - 0.5 * self._worst / cfg.max_motion))]

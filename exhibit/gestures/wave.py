@@ -88,6 +88,7 @@ ANGLE_PER_YARDSTICK = 3.0
 MAX_HAND_ANGLE_RAD = 2.5
 MIN_HALF_PERIOD_S = 0.08
 MAX_HALF_PERIOD_S = 0.75
+SMOOTHING_S = 0.04
 
 L_INDEX = LANDMARK_INDEX["left_index"]
 R_INDEX = LANDMARK_INDEX["right_index"]
@@ -212,7 +213,17 @@ class _Hand:
     """Per-hand state: its landmarks, a swing counter per signal, the half-swings they saw (in
     time order) and when the hand last gave a usable sample."""
 
-    __slots__ = ("counters", "elbow", "events", "index", "last_t_s", "pinky", "side", "wrist")
+    __slots__ = (
+        "counters",
+        "elbow",
+        "events",
+        "index",
+        "last_t_s",
+        "pinky",
+        "side",
+        "smooth",
+        "wrist",
+    )
 
     def __init__(
         self, side: str, wrist: int, elbow: int, index: int, pinky: int, amplitude: float
@@ -228,12 +239,14 @@ class _Hand:
             SwingCounter(ANGLE_PER_YARDSTICK * amplitude),
         )
         self.events: list[_Event] = []
+        self.smooth: list[float | None] = [None, None, None]
         self.last_t_s: float | None = None
 
     def reset(self) -> None:
         for counter in self.counters:
             counter.reset()
         self.events.clear()
+        self.smooth = [None, None, None]
         self.last_t_s = None
 
     def clear_swings(self) -> None:
@@ -280,12 +293,21 @@ class _Hand:
                     direction = angle
         return (x - e[0]) / size, (e[1] - w[1]) / size, direction
 
-    def add(self, t_s: float, sample: tuple[float, float, float | None], window_s: float) -> None:
-        """Feed one usable sample to the counters; record the half-swings they complete."""
+    def add(
+        self, t_s: float, dt_s: float, sample: tuple[float, float, float | None], window_s: float
+    ) -> None:
+        """Feed one usable sample, ``dt_s`` after the previous one, to the counters (through
+        the light smoothing of ``SMOOTHING_S``); record the half-swings they complete."""
         events = self.events
-        for k, (counter, u) in enumerate(zip(self.counters, sample, strict=True)):
-            if u is None:
+        alpha = 1.0 - math.exp(-dt_s / SMOOTHING_S) if dt_s > 0.0 else 1.0
+        smooth = self.smooth
+        for k, (counter, raw) in enumerate(zip(self.counters, sample, strict=True)):
+            prev = smooth[k]
+            if raw is None:
+                smooth[k] = None
                 continue
+            u = raw if prev is None else prev + alpha * (raw - prev)
+            smooth[k] = u
             swings = counter.swings
             n = len(swings)
             counter.add(t_s, u)
@@ -386,8 +408,9 @@ class WaveDetector:
             sample = hand.sample(body)
             if sample is None:
                 continue
+            dt_s = 0.0 if hand.last_t_s is None else t_s - hand.last_t_s
             hand.last_t_s = t_s
-            hand.add(t_s, sample, cfg.window_s)
+            hand.add(t_s, dt_s, sample, cfg.window_s)
             run = hand.cadenced()
             if len(run) < cfg.min_swings:
                 continue

@@ -1,0 +1,138 @@
+"""What a running exhibit does between frames: commands from another controller, and config
+reloads (on SIGHUP or when the file changes).
+
+This is an edge: it reads the wall clock (to look at the config file once a second) and runs
+the OSC control server's thread. The core only ever sees the results, applied between frames:
+``Pipeline.control`` for commands, ``Pipeline.reconfigured`` for a new config. An invalid new
+config is rejected with its errors and the old one keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from exhibit.config.load import load
+from exhibit.config.schema import Config
+from exhibit.errors import ConfigError, ConfigSyntaxError
+from exhibit.events import Event
+from exhibit.pipeline import Pipeline
+from exhibit.runtime import Sink, cue_sinks
+
+log = logging.getLogger("exhibit.live")
+
+
+class CueSinks:
+    """The config's cue sinks (OSC, sound, outputs) behind one sink, replaceable on reload."""
+
+    def __init__(self, config: Config, make: Callable[[Config], list[Sink]] = cue_sinks) -> None:
+        self._make = make
+        self._sinks = make(config)
+
+    def replace(self, config: Config) -> None:
+        old, self._sinks = self._sinks, self._make(config)
+        for sink in old:
+            sink.close()
+
+    def handle(self, event: Event) -> None:
+        for sink in self._sinks:
+            sink.handle(event)
+
+    def close(self) -> None:
+        for sink in self._sinks:
+            sink.close()
+
+
+class LiveControls:
+    """Call it between frames (``run_frames(..., between=live)``).
+
+    ``request_reload`` (from a SIGHUP handler) only sets an event; the file itself is also
+    checked every ``check_every_s`` for a new modification time.
+    """
+
+    def __init__(
+        self,
+        config_path: str | Path,
+        config: Config,
+        cues: CueSinks | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        check_every_s: float = 1.0,
+    ) -> None:
+        self.path = Path(config_path)
+        self.config = config
+        self.cues = cues
+        self.reloads = 0
+        self.rejected = 0
+        self._clock = clock
+        self._check_every_s = check_every_s
+        self._next_check_s = clock() + check_every_s
+        self._mtime = self._stat()
+        self._reload = threading.Event()
+        self._started_s = clock()
+        self.current: Pipeline | None = None
+        self.server: Any = None
+        if config.control.enabled:
+            from exhibit.control.osc_in import OscControlServer
+
+            self.server = OscControlServer(
+                config.control, self.status, known_states=config.show.states
+            )
+            self.server.start()
+
+    def _stat(self) -> float | None:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return None
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    def status(self) -> Mapping[str, Any]:
+        """For ``/exhibit/status`` (called on the control server's thread: a snapshot)."""
+        pipeline = self.current
+        return {
+            "state": pipeline.show.state if pipeline is not None else "",
+            "visitors": pipeline.visitors if pipeline is not None else 0,
+            "fps": 0.0,
+            "uptime_s": self._clock() - self._started_s,
+        }
+
+    def __call__(self, pipeline: Pipeline) -> tuple[Pipeline, list[Event]]:
+        events: list[Event] = []
+        if self.server is not None:
+            for command in self.server.poll():
+                events += pipeline.control(command.kind, command.arg)
+        now = self._clock()
+        if self._reload.is_set() or now >= self._next_check_s:
+            self._next_check_s = now + self._check_every_s
+            mtime = self._stat()
+            if self._reload.is_set() or (mtime is not None and mtime != self._mtime):
+                self._reload.clear()
+                self._mtime = mtime
+                pipeline = self._try_reload(pipeline)
+        self.current = pipeline
+        return pipeline, events
+
+    def _try_reload(self, pipeline: Pipeline) -> Pipeline:
+        try:
+            config = load(self.path)
+        except (ConfigError, ConfigSyntaxError) as exc:
+            self.rejected += 1
+            log.error("config %s rejected, the old one keeps running:\n%s", self.path, exc)
+            return pipeline
+        self.reloads += 1
+        self.config = config
+        if self.cues is not None:
+            self.cues.replace(config)
+        log.warning("config %s reloaded (state %s)", self.path, pipeline.show.state)
+        return pipeline.reconfigured(config)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
