@@ -128,6 +128,12 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
     with ExitStack() as stack, _StopOnSignal() as signals:
         stop = signals.stop
         frames = open_frames(spec, config, stack, signals)
+        if not spec.endswith(".jsonl") and config.sensor_types():
+            from exhibit.sensors.feed import SensorFeed
+
+            feed = SensorFeed(config)  # live sensors; a recording carries its own readings
+            stack.callback(feed.close)
+            frames = feed.attach(frames)
         cues = CueSinks(config)
         sinks: list[Sink] = [cues]
         if args.log:

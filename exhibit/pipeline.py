@@ -25,6 +25,7 @@ from exhibit.config.schema import Config
 from exhibit.engagement import EngagementTracker
 from exhibit.events import Cue, Event, cue_event
 from exhibit.filtering.skeleton_filter import SkeletonFilter
+from exhibit.fusion.engine import CameraView, Fusion
 from exhibit.gestures.base import GestureHit
 from exhibit.gestures.engine import GestureEngine
 from exhibit.gestures.taught import TaughtGestures
@@ -108,6 +109,9 @@ class Pipeline:
         self.last_t_s = 0.0
         self._visit_started_s: float | None = None
         self.visitors = 0
+        # With sensors (GPIO or the serial bridge), presence is fused from them and the camera.
+        sensor_types = config.sensor_types()
+        self.fusion = Fusion(config.fusion, sensor_types) if sensor_types else None
 
     def context(self, t_s: float) -> ShowContext:
         """What the show's guards see now."""
@@ -129,33 +133,42 @@ class Pipeline:
 
         update = self.presence.update(t, frame.skeletons)
         self.visitors = sum(1 for s in frame.skeletons if self.presence.counts(s))
-        for change in update.changes:
-            events.append(Event(t, "presence", change.kind, {"visitor": change.visitor}))
-            if change.kind == "enter":
+        visitor = update.visitor
+        edges: list[Event] = [
+            Event(t, "presence", change.kind, {"visitor": change.visitor})
+            for change in update.changes
+        ]
+        if self.fusion is not None:
+            seen = update.primary is not None
+            fused = self.fusion.update(t, CameraView(seen=seen), frame.sensors)
+            edges, visitor = list(fused.events), fused.visitor
+        for event in edges:
+            events.append(event)
+            if event.kind == "presence" and event.name == "enter":
                 self._visit_started_s = t
-            else:
+            elif event.kind == "presence" and event.name == "leave":
                 self._visit_started_s = None
                 self.gestures.reset()
                 self.engagement.reset()
                 if self.taught is not None:
                     self.taught.reset()
-            events += self.show.handle(t, f"presence.{change.kind}", self.context(t))
+            events += self.show.handle(t, f"{event.kind}.{event.name}", self.context(t))
 
         smooth = self.filter.update(t, update.primary)
-        if update.visitor is not None:
+        if visitor is not None:
             hits = self.gestures.update(t, smooth)
             if self.taught is not None:
                 hits += self.taught.update(t, smooth)
             for hit in hits:
-                events += self._gesture(t, update.visitor, hit)
+                events += self._gesture(t, visitor, hit)
             if self.config.engagement.enabled:
                 for level in self.engagement.update(t, smooth).events:
-                    data = {"visitor": update.visitor, "score": round(self.engagement.score, 3)}
+                    data = {"visitor": visitor, "score": round(self.engagement.score, 3)}
                     events.append(Event(t, "engagement", level, data))
                     events += self.show.handle(t, f"engagement.{level}", self.context(t))
 
         events += self.show.tick(t, self.context(t))
-        present = smooth if update.visitor is not None else None
+        present = smooth if visitor is not None else None
         events += self.stream.update(t, present, self.engagement.score)
         return events
 

@@ -7,6 +7,9 @@ Arrays are float64 and never mutated after construction, so frames can be shared
 
 Example:
     >>> import numpy as np
+
+if TYPE_CHECKING:
+    from exhibit.sensors.readings import SensorReading
     >>> s = Skeleton(np.zeros((33, 4)), None)
     >>> s.point("left_wrist").shape
     (2,)
@@ -15,9 +18,13 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from exhibit.sensors.readings import SensorReading
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -96,6 +103,8 @@ class Frame:
 
     ``t_s`` is seconds on the source's own clock (monotonic, starting near 0); the whole core
     runs on it, never on the wall clock. ``skeletons`` is empty when nobody was found.
+    ``sensors`` are the sensor readings (GPIO, the serial bridge) that arrived since the
+    previous frame, each with its own time; recordings keep them, so replay fuses the same.
     """
 
     t_s: float
@@ -103,3 +112,4 @@ class Frame:
     width_px: int
     height_px: int
     skeletons: tuple[Skeleton, ...] = field(default_factory=tuple)
+    sensors: tuple[SensorReading, ...] = field(default_factory=tuple)

@@ -122,7 +122,8 @@ def parse_bridge(table: Mapping[str, Any], path: str, checker: Checker) -> Bridg
 def _device(table: Mapping[str, Any], path: str, c: Checker) -> str | None:
     where = join(path, "device")
     if "device" not in table:
-        c.warnings.append(f"{where}: missing; the bridge stays off; expected {EXPECTED}")
+        if table:  # a [bridge] section without its device: probably a mistake
+            c.warnings.append(f"{where}: missing; the bridge stays off; expected {EXPECTED}")
         return None
     value = table["device"]
     problem = check_device_url(value)

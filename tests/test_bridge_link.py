@@ -491,7 +491,9 @@ def test_config_section_with_every_key(tmp_path: os.PathLike[str]) -> None:
 
 def test_config_missing_or_absent_device_is_a_warning() -> None:
     c = Checker()
-    assert parse_bridge({}, "bridge", c) == BridgeConfig()
+    assert parse_bridge({}, "bridge", c) == BridgeConfig()  # no [bridge]: no bridge, no warning
+    assert (c.problems, c.warnings) == ([], [])
+    assert parse_bridge({"baud": 9600}, "bridge", c).device is None
     assert c.problems == []
     assert c.warnings[0].startswith("bridge.device: missing; the bridge stays off; expected")
     c = Checker()

@@ -205,7 +205,8 @@ def test_t_pose_fires_once(v: View, hold_s: float) -> None:
 
 @SETTINGS
 @given(
-    v=views(min_distance_m=1.8),
+    # Nearer, a tall visitor's outstretched arm can leave the frame at the image's edge.
+    v=views(min_distance_m=2.2),
     direction=sides,
     side=sides,
     stroke_s=st.floats(0.2, 0.45),

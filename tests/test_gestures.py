@@ -185,25 +185,43 @@ def test_wave_needs_a_waving_cadence() -> None:
     assert len(named(run(usual, wide), "wave")) == 1
 
 
-def _raised_hand(t_s: float, hand_dx: float, hand_dy: float, both: bool = False) -> Skeleton:
+def _raised_hand(
+    t_s: float,
+    hand_dx: float,
+    hand_dy: float,
+    both: bool = False,
+    *,
+    swing_x: float = 0.25,
+    swing_y: float = 0.0,
+    flap_rad: float = 0.0,
+    frequency_hz: float = 2.0,
+) -> Skeleton:
     """A standing body whose right forearm is upright with the hand ``hand_dx`` yardsticks to
     the image's left of the nose (its own right) and ``hand_dy`` yardsticks above it, swinging
-    side to side at 2 Hz by +-0.25 yardsticks; with ``both``, the left hand mirrors it."""
+    at ``frequency_hz`` side to side by ``swing_x`` yardsticks, up and down by ``swing_y`` (an
+    arm swinging towards the camera, seen from the side) and flapping at the wrist by
+    ``flap_rad`` (the index and pinky turn about the wrist); with ``both``, the left hand
+    mirrors it."""
     base = make_skeleton(BodyShape(1.7), Pose(), (0.0, 2.5), PinholeCamera())
     lm = base.landmarks.copy()
     aspect = 640 / 480
     size = BodyFrame.of(base, aspect).size
     nose_x, nose_y = lm[IDX["nose"], 0] * aspect, lm[IDX["nose"], 1]
-    swing = 0.25 * math.sin(2 * math.pi * 2.0 * t_s)
+    phase = math.sin(2 * math.pi * frequency_hz * t_s)
+    flap = flap_rad * phase
     for side, sign in (("right", -1.0), ("left", 1.0)):
         if side == "left" and not both:
             continue
-        hand_x = nose_x + sign * hand_dx * size + swing * size
-        hand_y = nose_y - hand_dy * size
-        elbow = (nose_x + sign * hand_dx * size, hand_y + 1.0 * size)
+        hand_x = nose_x + sign * hand_dx * size + swing_x * phase * size
+        hand_y = nose_y - hand_dy * size - swing_y * phase * size
+        elbow = (nose_x + sign * hand_dx * size, nose_y - hand_dy * size + 1.0 * size)
         lm[IDX[f"{side}_elbow"], :2] = (elbow[0] / aspect, elbow[1])
-        for part in ("wrist", "index", "pinky", "thumb"):
-            lm[IDX[f"{side}_{part}"], :2] = (hand_x / aspect, hand_y)
+        for part, reach in (("wrist", 0.0), ("index", 0.35), ("pinky", 0.3), ("thumb", 0.2)):
+            x = hand_x + reach * size * math.sin(flap)
+            y = hand_y - reach * size * math.cos(flap)
+            if not flap_rad:
+                x, y = hand_x, hand_y
+            lm[IDX[f"{side}_{part}"], :2] = (x / aspect, y)
             lm[IDX[f"{side}_{part}"], 3] = 0.99
     return Skeleton(lm)
 
@@ -228,6 +246,32 @@ def test_wave_is_not_a_hand_moving_at_the_face_or_both_hands_overhead(
         for h in det.update(i / 30, _raised_hand(i / 30, hand_dx, hand_dy, both))
     ]
     assert bool(hits) is fires, hits
+
+
+@pytest.mark.parametrize("fps", [10.0, 30.0, 60.0])
+@pytest.mark.parametrize(
+    ("swing_x", "swing_y", "flap_rad", "fires"),
+    [
+        (0.0, 0.0, 0.5, True),  # the palm flapping at the wrist, the forearm still
+        (0.0, 0.25, 0.0, True),  # seen from the side: the hand rises and dips
+        (0.0, 0.0, 0.0, False),  # held still
+        (0.0, 0.0, 0.1, False),  # a hand that barely turns: below the hysteresis
+    ],
+)
+def test_wave_is_seen_in_the_hand_direction_and_height_too(
+    fps: float, swing_x: float, swing_y: float, flap_rad: float, fires: bool
+) -> None:
+    det = WaveDetector(WaveConfig(min_amplitude=0.1))
+    hits = [
+        h
+        for i in range(round(3.0 * fps))
+        for h in det.update(
+            i / fps,
+            _raised_hand(i / fps, 1.0, 0.3, swing_x=swing_x, swing_y=swing_y, flap_rad=flap_rad),
+        )
+    ]
+    assert bool(hits) is fires, hits
+    assert all(h.side == "right" for h in hits)
 
 
 def test_swing_counter_counts_reversals_beyond_the_threshold() -> None:

@@ -65,7 +65,7 @@ def _assert_same_after_rounding(got: Frame, want: Frame) -> None:
 
 def test_header_line_is_the_documented_one() -> None:
     assert encode_header(HEADER) == (
-        '{"format":"exhibit-recording","version":1,"source":"video:clip.avi","fps":30.0,'
+        '{"format":"exhibit-recording","version":2,"source":"video:clip.avi","fps":30.0,'
         '"width":640,"height":480,"landmarks":"mediapipe-pose-33"}'
     )
     assert decode_header(encode_header(HEADER)) == HEADER
@@ -81,9 +81,19 @@ def test_frame_line_is_compact_and_rounded() -> None:
     assert encode_frame(Frame(0.0, 0, 1, 1)) == '{"t":0.0,"i":0,"skeletons":[]}'
 
 
-def test_sensors_key_is_tolerated() -> None:
-    frame = decode_frame('{"t":1.5,"i":3,"skeletons":[],"sensors":[{"pir":true}]}')
+def test_sensor_readings_round_trip_and_bad_ones_are_named() -> None:
+    line = '{"t":1.5,"i":3,"skeletons":[],"sensors":[{"t":1.48,"s":"pir","k":"active","v":true}]}'
+    frame = decode_frame(line)
     assert (frame.t_s, frame.index, frame.skeletons) == (1.5, 3, ())
+    assert [(r.t_s, r.sensor, r.kind, r.value) for r in frame.sensors] == [
+        (1.48, "pir", "active", True)
+    ]
+    assert encode_frame(frame) == line
+    with pytest.raises(ValueError, match="sensor reading 0: "):
+        decode_frame('{"t":1.5,"i":3,"skeletons":[],"sensors":[{"pir":true}]}')
+    # A version-1 file's sensors list was reserved: accepted, not read.
+    old = decode_frame('{"t":1,"i":0,"skeletons":[],"sensors":[{"pir":true}]}', version=1)
+    assert old.sensors == ()
 
 
 @pytest.mark.parametrize(
@@ -134,7 +144,7 @@ def test_nan_is_not_encoded() -> None:
     ("change", "reason"),
     [
         ({"format": "other"}, "not an exhibit recording"),
-        ({"version": 2}, "made by a newer exhibit, version 2; this one reads 1"),
+        ({"version": 3}, "made by a newer exhibit, version 3; this one reads 2"),
         ({"version": 0}, "version must be a positive integer"),
         ({"width": 0}, "width must be a positive integer"),
         ({"fps": -1}, "fps must be a number >= 0"),
@@ -262,7 +272,7 @@ def test_newer_version_is_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(RecordingError) as info:
         read_recording(path)
     assert str(info.value) == (
-        f"{path} line 1: made by a newer exhibit, version 3; this one reads 1"
+        f"{path} line 1: made by a newer exhibit, version 3; this one reads 2"
     )
 
 

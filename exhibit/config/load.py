@@ -43,6 +43,7 @@ from exhibit.config.schema import (
     TaughtConfig,
     TransitionConfig,
     WaveConfig,
+    sensor_types,
 )
 from exhibit.control.osc_in import parse_control
 from exhibit.cues.gpio_out import (
@@ -68,6 +69,7 @@ from exhibit.fusion.config import parse_fusion
 from exhibit.gestures.rule_parse import parse_custom_gestures
 from exhibit.sensors.config import parse_sensors
 from exhibit.skeleton import LANDMARK_NAMES
+from firmware_bridge.config import parse_bridge
 
 TOP_LEVEL_KEYS = (
     "exhibit",
@@ -87,6 +89,7 @@ TOP_LEVEL_KEYS = (
     "control",
     "sensors",
     "fusion",
+    "bridge",
 )
 PRESENCE_EVENTS = ("presence.enter", "presence.leave")
 OTHER_EVENTS = ("engagement.high", "engagement.low", "sensor.fault", "sensor.ok")
@@ -157,7 +160,8 @@ def _build(raw: dict[str, Any], c: Checker, base_dir: Path) -> Config | None:
     stream = _stream(c.table(raw, "", "stream"), c, targets)
     engagement = parse_engagement(c.table(raw, "", "engagement"), "engagement", c)
     control = parse_control(c.table(raw, "", "control"), "control", c)
-    fusion = parse_fusion(c.table(raw, "", "fusion"), "fusion", c, sensors.types())
+    bridge = parse_bridge(c.table(raw, "", "bridge"), "bridge", c)
+    fusion = parse_fusion(c.table(raw, "", "fusion"), "fusion", c, sensor_types(sensors, bridge))
     show_cfg = _show(raw, c, targets, cues, gestures, locals_)
     if show_cfg is None:
         return None
@@ -178,6 +182,7 @@ def _build(raw: dict[str, Any], c: Checker, base_dir: Path) -> Config | None:
         control=control,
         sensors=sensors,
         fusion=fusion,
+        bridge=bridge,
         base_dir=str(base_dir),
         warnings=tuple(c.warnings),
     )

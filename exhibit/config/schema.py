@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # sections parsed by their own modules, which import this one
     from exhibit.fusion.config import FusionConfig
     from exhibit.gestures.rules import RuleGestureSpec
     from exhibit.sensors.config import SensorsConfig
+    from firmware_bridge.config import BridgeConfig
 
 Side = Literal["left", "right", "either"]
 
@@ -371,6 +372,9 @@ class TransitionConfig:
         return self.when.describe() if self.when is not None else ""
 
 
+BRIDGE_INPUTS = 4
+"""Inputs of the reference firmware reported as ``bridge_input0``... (buttons, touch)."""
+
 NARRATION_LEVELS: tuple[str, ...] = ("overview", "detail", "deep_dive")
 
 
@@ -400,6 +404,16 @@ class ShowConfig:
     levels: tuple[str, ...] = NARRATION_LEVELS
     counters: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+def sensor_types(sensors: SensorsConfig, bridge: BridgeConfig) -> dict[str, str]:
+    """Every sensor fusion knows, by name: the GPIO ones, and the serial bridge's distance
+    (``bridge``, in metres) and its inputs (``bridge_input0``..., as buttons)."""
+    types: dict[str, str] = dict(sensors.types())
+    if bridge.device is not None:
+        types["bridge"] = "distance"
+        types.update({f"bridge_input{i}": "button" for i in range(BRIDGE_INPUTS)})
+    return types
 
 
 def _default(module: str, name: str, *args: Any) -> Callable[[], Any]:
@@ -437,6 +451,12 @@ class Config:
         default_factory=_default("exhibit.sensors.config", "SensorsConfig")
     )
     fusion: FusionConfig = field(default_factory=_default("exhibit.fusion.config", "FusionConfig"))
+    bridge: BridgeConfig = field(default_factory=_default("firmware_bridge.config", "BridgeConfig"))
     base_dir: str = "."
+
+    def sensor_types(self) -> dict[str, str]:
+        """Every sensor fusion knows, by name (see :func:`sensor_types`)."""
+        return sensor_types(self.sensors, self.bridge)
+
     """The config file's folder: media, sounds and taught-gesture files are relative to it."""
     warnings: tuple[str, ...] = ()

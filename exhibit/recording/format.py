@@ -24,17 +24,19 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
+from exhibit.sensors.readings import decode_reading, encode_reading
 from exhibit.skeleton import NUM_LANDMARKS, Frame, Skeleton
 
 FORMAT_NAME = "exhibit-recording"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LANDMARK_SET = "mediapipe-pose-33"
 T_DECIMALS = 6
 LANDMARK_DECIMALS = 5
 
 HEADER_KEYS = ("format", "version", "source", "fps", "width", "height", "landmarks")
 FRAME_KEYS = frozenset({"t", "i", "skeletons"})
-# Reserved in version 1 for sensor readings; accepted (must be a list) and not yet decoded.
+# Sensor readings of the frame (GPIO, serial bridge): written only when there are some, so a
+# camera-only recording is unchanged; each is {"t", "s", "k", "v"} (exhibit.sensors.readings).
 OPTIONAL_FRAME_KEYS = frozenset({"sensors"})
 SKELETON_KEYS = frozenset({"lm", "world"})
 
@@ -51,7 +53,7 @@ class RecordingHeader:
 
     Example:
         >>> encode_header(RecordingHeader("camera:0", 30.0, 640, 480))[:42]
-        '{"format":"exhibit-recording","version":1,'
+        '{"format":"exhibit-recording","version":2,'
     """
 
     source: str
@@ -170,7 +172,13 @@ def encode_frame(frame: Frame) -> str:
                 "world": None if world is None else _rounded_rows(world, "world landmarks"),
             }
         )
-    obj = {"t": round(frame.t_s, T_DECIMALS) + 0.0, "i": int(frame.index), "skeletons": skeletons}
+    obj: dict[str, Any] = {
+        "t": round(frame.t_s, T_DECIMALS) + 0.0,
+        "i": int(frame.index),
+        "skeletons": skeletons,
+    }
+    if frame.sensors:
+        obj["sensors"] = [encode_reading(r) for r in frame.sensors]
     return json.dumps(obj, separators=_SEPARATORS, allow_nan=False)
 
 
@@ -192,10 +200,13 @@ def _decode_rows(value: object, columns: int, what: str) -> npt.NDArray[np.float
     return array
 
 
-def decode_frame(line: str, *, width_px: int = 0, height_px: int = 0) -> Frame:
+def decode_frame(
+    line: str, *, width_px: int = 0, height_px: int = 0, version: int = FORMAT_VERSION
+) -> Frame:
     """Parse and check a frame line; ``ValueError`` says what is wrong.
 
-    The image size is not repeated on every line: pass the header's.
+    The image size is not repeated on every line: pass the header's, and its ``version``
+    (a version-1 file's ``sensors`` list is accepted and ignored).
     """
     obj = _parse_object(line, "frame")
     _check_keys(obj, FRAME_KEYS, OPTIONAL_FRAME_KEYS, "frame")
@@ -207,6 +218,12 @@ def decode_frame(line: str, *, width_px: int = 0, height_px: int = 0) -> Frame:
         _fail(f"frame i must be an integer >= 0, got {index!r}")
     if "sensors" in obj and not isinstance(obj["sensors"], list):
         _fail(f"frame sensors must be a list, got {type(obj['sensors']).__name__}")
+    readings = []
+    for n, raw_reading in enumerate(obj.get("sensors", []) if version >= 2 else []):
+        try:
+            readings.append(decode_reading(raw_reading))
+        except ValueError as exc:
+            _fail(f"sensor reading {n}: {exc}")
     raw_skeletons = obj["skeletons"]
     if not isinstance(raw_skeletons, list):
         _fail(f"frame skeletons must be a list, got {type(raw_skeletons).__name__}")
@@ -225,4 +242,5 @@ def decode_frame(line: str, *, width_px: int = 0, height_px: int = 0) -> Frame:
         width_px=width_px,
         height_px=height_px,
         skeletons=tuple(skeletons),
+        sensors=tuple(readings),
     )

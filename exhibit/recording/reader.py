@@ -38,7 +38,9 @@ class Recording:
                 file.readline()  # the header, checked by read_recording
                 for number, line in enumerate(file, start=2):
                     try:
-                        frame = decode_frame(line, width_px=width, height_px=height)
+                        frame = decode_frame(
+                            line, width_px=width, height_px=height, version=self.header.version
+                        )
                     except ValueError as exc:
                         raise RecordingError(f"{self.path} line {number}: {exc}") from exc
                     if last_t is not None and frame.t_s < last_t:
