@@ -244,7 +244,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from exhibit.demo import run_demo
 
-    return run_demo(video=args.video, speed=args.speed, config_path=args.config, stage=args.stage)
+    return run_demo(
+        video=args.video,
+        speed=args.speed,
+        config_path=args.config,
+        stage=args.stage,
+        sensors=args.sensors,
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -401,6 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="show the projector's cues in a stage window (default: when a display is present)",
+    )
+    p.add_argument(
+        "--sensors",
+        action="store_true",
+        help="attach the firmware simulator (serial, via a pty) and a PIR on a mock GPIO pin",
     )
     p.set_defaults(func=cmd_demo)
 

@@ -13,13 +13,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
-from exhibit.config.load import load
+from exhibit.config.load import load, loads
+from exhibit.config.schema import Config
 from exhibit.pipeline import Pipeline
 from exhibit.runtime import Pacer, Sink, TimelineSink, cue_sinks, run_frames
+from exhibit.skeleton import Frame
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
 
@@ -93,15 +96,66 @@ def _settle(helpers: list[_Helper], stop: threading.Event, quiet_s: float = 0.5)
             return
 
 
+class SensorRig:
+    """``exhibit demo --sensors``: the reference firmware simulated behind a pseudo-terminal
+    (its distance sensor follows a visitor walking up) and a PIR on a mock GPIO pin that sees
+    whoever the recording shows, both fused with the camera as on a real exhibit."""
+
+    def __init__(self, config: Config, config_path: Path) -> None:
+        import tempfile
+
+        from gpiozero.pins.mock import MockFactory
+
+        from exhibit.sensors.feed import SensorFeed
+        from firmware_bridge.sim import Simulator
+
+        self._folder = tempfile.TemporaryDirectory(prefix="exhibit-demo-")
+        self.sim = Simulator(link_path=os.path.join(self._folder.name, "usb-exhibit-pico-if00"))
+        device = self.sim.start()
+        text = Path(config.base_dir, "exhibit.toml").read_text(encoding="utf-8")
+        text += (
+            f'\n[bridge]\ndevice = "{device}"\n\n[sensors]\npir = {{ type = "motion", pin = 4 }}\n'
+        )
+        self.config = loads(text, source="demo with sensors", base_dir=config.base_dir)
+        self.factory = MockFactory()
+        self.feed = SensorFeed(self.config, pin_factory=self.factory)
+        if self.feed.link is not None:
+            self.feed.link.wait_up(5.0)
+        print(f"demo: firmware simulator on {device}; PIR on mock GPIO4", flush=True)
+
+    def attach(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        pir = self.factory.pin(4)
+
+        def driven() -> Iterator[Frame]:
+            for frame in frames:
+                if frame.skeletons:
+                    pir.drive_high()
+                else:
+                    pir.drive_low()
+                yield frame
+
+        return self.feed.attach(driven())
+
+    def close(self) -> None:
+        self.feed.close()
+        self.sim.close()
+        self._folder.cleanup()
+
+
 def run_demo(
     video: str | None,
     speed: float,
     config_path: str | None = None,
     stage: bool | None = None,
+    sensors: bool = False,
 ) -> int:
     from exhibit.cli import _StopOnSignal, open_frames
 
-    config = load(config_path or DEMO_DIR / "exhibit.toml")
+    path = Path(config_path or DEMO_DIR / "exhibit.toml")
+    config = load(path)
+    rig = SensorRig(config, path) if sensors else None
+    if rig is not None:
+        config = rig.config
     ports = sorted({t.port for t in config.targets.values()})
     projector = config.targets.get("projector")
     use_stage = (display_present() if stage is None else stage) and projector is not None
@@ -129,6 +183,9 @@ def run_demo(
         with ExitStack() as stack, _StopOnSignal() as signals:
             stop = signals.stop
             frames = open_frames(spec, config, stack, signals)
+            if rig is not None:
+                stack.callback(rig.close)
+                frames = rig.attach(frames)
             sinks: list[Sink] = [*cue_sinks(config), TimelineSink()]
             result = run_frames(
                 frames, Pipeline(config), sinks, pacer=Pacer(speed=speed, stop=stop), stop=stop

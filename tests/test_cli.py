@@ -312,3 +312,18 @@ def test_bench_prints_its_figures_as_json(capsys: pytest.CaptureFixture[str]) ->
     )
     assert figures["spotting_templates"] == "10 gestures x 5 templates"
     assert figures["spotting_ratio"] > 0
+
+
+def test_demo_with_the_firmware_simulator_and_mock_pins(tmp_path: Path) -> None:
+    config = config_with_ports(tmp_path, free_udp_port(), free_udp_port())
+    env = {"SDL_AUDIODRIVER": "dummy"}
+    args = ("demo", "--speed", "40", "--no-stage", "--sensors", "--config", str(config))
+    process = exhibit_process(*args, extra_env=env)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "firmware simulator on" in out
+    assert "bridge up: exhibit-pico" in err
+    enter = next(line for line in out.splitlines() if "presence enter" in line)
+    assert "'camera'" in enter and "'pir'" in enter  # fused: the camera and the mock PIR
+    assert " sensor " not in out  # every sensor healthy: no fault
+    assert "gesture  wave" in out and "state    explain_detail" in out

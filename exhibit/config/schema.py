@@ -372,8 +372,8 @@ class TransitionConfig:
         return self.when.describe() if self.when is not None else ""
 
 
-BRIDGE_INPUTS = 4
-"""Inputs of the reference firmware reported as ``bridge_input0``... (buttons, touch)."""
+BRIDGE_INPUTS = 3
+"""Inputs of the reference firmware (three buttons or touch pads), as ``bridge_input0``..."""
 
 NARRATION_LEVELS: tuple[str, ...] = ("overview", "detail", "deep_dive")
 

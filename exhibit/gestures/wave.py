@@ -1,40 +1,57 @@
-"""The wave: a raised hand swinging side to side about the elbow, at a waving cadence.
+"""The wave: a raised hand moving back and forth beside or above the head, at a waving cadence.
 
-Per hand, each usable frame gives one sample ``u``: the horizontal offset of the hand from the
-elbow, in body yardsticks (see ``features``). The hand is the mean of the wrist, index and pinky
-landmarks when the index and pinky are visible (a hand that flaps at the wrist moves them more
-than the wrist), else the wrist alone. A frame is *usable* for a hand when:
+Per hand, each *usable* frame gives three samples, all relative to the elbow and in body
+yardsticks (see ``features``), each followed by its own zig-zag counter (:class:`SwingCounter`):
 
-- the wrist and elbow are visible (``MIN_VISIBILITY``) and the wrist is above the elbow;
-- the forearm is roughly upright: within ``MAX_FOREARM_TILT_DEG`` (60 degrees) of vertical, so an
-  arm held out sideways or a hand hanging in front of the belly gives no samples;
-- the hand is not at the face: not within ``FACE_HALF_WIDTH`` (0.4) yardsticks of the nose
-  horizontally while lower than ``FACE_CLEARANCE`` (0.6) yardsticks above it. Scratching the
-  head, holding a phone to the ear, wiping glasses, drinking, coughing or sneezing into a hand
-  all move a raised hand back and forth right there; a wave is held beside or above the head;
-- not both wrists are above the top of the head (``hands_up``'s pose, or stretching): such a
-  frame gives no sample for either hand.
+- ``x``: the hand's horizontal offset from the elbow (the mean of the wrist, index and pinky
+  when those are seen, else the wrist): the forearm swinging side to side, facing the camera;
+- ``y``: the wrist's height above the elbow: the same swing seen from the side, where the hand
+  goes towards and away from the camera and in the image mostly rises and dips;
+- the hand's direction (wrist to the middle of the index and pinky), in radians from straight
+  up: a palm flapping at the wrist turns it while the forearm stays still.
 
-A zig-zag filter with hysteresis ``min_amplitude`` turns the samples into half-swings: a reversal
-counts once the hand has come back by ``min_amplitude`` from its extreme, so jitter below that
-never counts. The swings must come at a waving *cadence*: consecutive extremes between
-``MIN_HALF_PERIOD_S`` (0.08 s) and ``MAX_HALF_PERIOD_S`` (0.75 s) apart. A wave is 1-4 Hz, half
-periods of 0.125-0.5 s; the bounds add the slack of a frame at 10 fps (an extreme is seen up to
-a frame early or late) and of uneven frame times. Raising or lowering
-the arm, a slow sway or a reach is too slow; frame-to-frame jitter at 30-60 fps too fast. When
-the last ``min_swings`` half-swings (extremes within ``window_s``) keep that cadence, the wave
-fires; then nothing fires for ``refractory_s`` and the swing history starts afresh.
+The hysteresis of the ``x`` and ``y`` counters is ``min_amplitude`` yardsticks, that of the
+direction ``ANGLE_PER_YARDSTICK * min_amplitude`` radians (0.3 rad at 0.1). A reversal in any of
+them is a half-swing; reversals of different signals less than ``MIN_HALF_PERIOD_S`` apart are one
+and the same. A reversal of the height that travels less than the latest side-to-side half-swing is
+not counted: a forearm swinging side to side about the elbow has its hand lowest at both sides, so
+its height goes up and down twice per swing (a slow sway would otherwise look like a wave at twice
+its rate). The half-swings must come at a waving *cadence*: consecutive reversals
+``MIN_HALF_PERIOD_S`` (0.08 s) to ``MAX_HALF_PERIOD_S`` (0.75 s) apart (a wave is 1-4 Hz, half
+periods of 0.125-0.5 s, plus a frame of slack at 10 fps). When the last ``min_swings`` of them
+(within ``window_s``) keep that cadence, the wave fires; then nothing fires for ``refractory_s`` and
+every counter starts afresh. Raising or lowering the arm, a slow sway or a reach is one slow
+movement, not a run of reversals; frame-to-frame jitter at 30-60 fps is below the hysteresis or, in
+one signal, faster than the cadence. The samples are smoothed lightly first (exponentially, time
+constant ``SMOOTHING_S`` = 0.025 s: next to nothing at 10 fps, about half the jitter at 60 fps).
+
+A frame is *usable* for a hand when:
+
+- its wrist and elbow have at least ``MIN_ARM_VISIBILITY`` (0.05): MediaPipe often gives an arm
+  seen from the side a visibility well below 0.5 and still places it well (BIISC);
+- the wrist is above the elbow, and not more than ``MAX_BELOW_NOSE`` (0.8) yardsticks below the
+  nose (a hand at the chest is not waving);
+- the hand is clear of the face: the wrist, index and pinky are all at least
+  ``FACE_CLEARANCE`` (0.4) yardsticks from the nose and both ears, unless the wrist is more than
+  ``ABOVE_FACE`` (0.4) yardsticks above the nose; and the wrist is not on the head (within
+  ``HEAD_RADIUS``, 0.45 yardsticks, of a point ``HEAD_CENTRE_ABOVE_NOSE``, 0.15, above the
+  nose). Scratching the head, a phone at the ear, wiping glasses, drinking, coughing or
+  sneezing into a hand all move a raised hand right there;
+- not both wrists are visible (``MIN_VISIBILITY``) and above the nose: stretching, or
+  ``hands_up``'s pose; such a frame gives no sample for either hand.
 
 Robustness: samples are taken whenever they come (10-60 fps, uneven intervals); frames without a
 skeleton or with the hand unusable are skipped, and a hand's progress survives gaps up to
 ``MAX_GAP_S`` (0.4 s) without a usable sample. Everything is plain float arithmetic on the
 shared :class:`~exhibit.gestures.features.BodyFrame` (a few microseconds per frame).
 
-Score (0..1): half from amplitude (mean travel over ``2 * min_amplitude``, capped at 1), half
-from regularity (1 minus the coefficient of variation of the intervals between extremes).
+Score (0..1): half from amplitude (mean travel of the counted half-swings over twice their
+counter's hysteresis, capped at 1), half from regularity (1 minus the coefficient of variation of
+the intervals between them).
 
-On real people filmed small at 10 fps (BIISC) most waves do not show as swings in MediaPipe's
-landmarks at all; the figures, and why, are in docs/gestures-evaluation.md.
+The detector reads whatever skeleton it is given. On small people at 10 fps (BIISC) the One
+Euro filter's default settings damp the wave's 2-4 Hz motion; the figures with and without it
+are in docs/gestures-evaluation.md.
 
 Example:
     >>> from exhibit.config.schema import WaveConfig
@@ -45,6 +62,7 @@ Example:
 from __future__ import annotations
 
 import math
+from bisect import insort
 from collections import deque
 from itertools import pairwise
 
@@ -63,18 +81,26 @@ from exhibit.gestures.features import (
 from exhibit.skeleton import LANDMARK_INDEX, Skeleton
 
 MAX_GAP_S = 0.4
-MAX_FOREARM_TILT_DEG = 60.0
-# The forearm is upright enough when |dx| <= _MAX_TILT * dy (dy > 0: the hand is above).
-_MAX_TILT = math.tan(math.radians(MAX_FOREARM_TILT_DEG))
-FACE_HALF_WIDTH = 0.4
-FACE_CLEARANCE = 0.6
+MIN_ARM_VISIBILITY = 0.05
+MAX_BELOW_NOSE = 0.8
+FACE_CLEARANCE = 0.4
+ABOVE_FACE = 0.4
+HEAD_CENTRE_ABOVE_NOSE = 0.15
+HEAD_RADIUS = 0.45
+ANGLE_PER_YARDSTICK = 3.0
+HEIGHT_FACTOR = 1.0
+# The hand's direction is only followed while it points up or sideways (not hanging down).
+MAX_HAND_ANGLE_RAD = 2.5
 MIN_HALF_PERIOD_S = 0.08
 MAX_HALF_PERIOD_S = 0.75
+SMOOTHING_S = 0.025
 
 L_INDEX = LANDMARK_INDEX["left_index"]
 R_INDEX = LANDMARK_INDEX["right_index"]
 L_PINKY = LANDMARK_INDEX["left_pinky"]
 R_PINKY = LANDMARK_INDEX["right_pinky"]
+L_EAR = LANDMARK_INDEX["left_ear"]
+R_EAR = LANDMARK_INDEX["right_ear"]
 
 
 class SwingCounter:
@@ -183,57 +209,154 @@ class SwingCounter:
         return run
 
 
-class _Hand:
-    """Per-hand state: its landmarks, its swing counter and when it last gave a usable sample."""
+# One half-swing seen by a hand: (time of its extreme, travel over the counter's threshold,
+# which signal saw it).
+_Event = tuple[float, float, int]
 
-    __slots__ = ("counter", "elbow", "index", "last_t_s", "pinky", "side", "wrist")
+
+class _Hand:
+    """Per-hand state: its landmarks, a swing counter per signal, the half-swings they saw (in
+    time order) and when the hand last gave a usable sample."""
+
+    __slots__ = (
+        "counters",
+        "elbow",
+        "events",
+        "index",
+        "last_t_s",
+        "pinky",
+        "side",
+        "smooth",
+        "wrist",
+    )
 
     def __init__(
-        self, side: str, wrist: int, elbow: int, index: int, pinky: int, threshold: float
+        self, side: str, wrist: int, elbow: int, index: int, pinky: int, amplitude: float
     ) -> None:
         self.side = side
         self.wrist = wrist
         self.elbow = elbow
         self.index = index
         self.pinky = pinky
-        self.counter = SwingCounter(threshold)
+        self.counters = (
+            SwingCounter(amplitude),
+            SwingCounter(HEIGHT_FACTOR * amplitude),
+            SwingCounter(ANGLE_PER_YARDSTICK * amplitude),
+        )
+        self.events: list[_Event] = []
+        self.smooth: list[float | None] = [None, None, None]
         self.last_t_s: float | None = None
 
     def reset(self) -> None:
-        self.counter.reset()
+        for counter in self.counters:
+            counter.reset()
+        self.events.clear()
+        self.smooth = [None, None, None]
         self.last_t_s = None
 
-    def sample(self, body: BodyFrame) -> float | None:
-        """The hand's horizontal offset from the elbow in yardsticks, or None when unusable."""
+    def clear_swings(self) -> None:
+        """Forget the half-swings seen so far (after a hit), keeping each signal's level."""
+        for counter in self.counters:
+            counter.swings.clear()
+        self.events.clear()
+
+    def sample(self, body: BodyFrame) -> tuple[float, float, float | None] | None:
+        """``(x, y, direction)`` of the hand (see the module docstring), or None when the frame
+        is unusable for it; the direction is None when the hand's own landmarks are not seen or
+        it points down."""
         rows = body.rows
         w, e = rows[self.wrist], rows[self.elbow]
-        if w[3] < MIN_VISIBILITY or e[3] < MIN_VISIBILITY:
+        if w[3] < MIN_ARM_VISIBILITY or e[3] < MIN_ARM_VISIBILITY:
             return None
-        dy = e[1] - w[1]
-        if dy <= 0.0:
+        if w[1] >= e[1]:
             return None  # hand not above the elbow
-        x = w[0]
-        i, p = rows[self.index], rows[self.pinky]
-        if i[3] >= MIN_VISIBILITY and p[3] >= MIN_VISIBILITY:
-            x = (x + i[0] + p[0]) / 3.0
-        dx = x - e[0]
-        if abs(dx) > _MAX_TILT * dy:
-            return None  # forearm too far from upright
         size = body.size
         nose = rows[NOSE]
-        if abs(x - nose[0]) < FACE_HALF_WIDTH * size and nose[1] - w[1] < FACE_CLEARANCE * size:
-            return None  # hand at the face or head
-        return dx / size
+        above_nose = nose[1] - w[1]
+        if above_nose < -MAX_BELOW_NOSE * size:
+            return None  # hand at the chest or lower
+        if math.hypot(w[0] - nose[0], w[1] - nose[1] + HEAD_CENTRE_ABOVE_NOSE * size) < (
+            HEAD_RADIUS * size
+        ):
+            return None  # hand on the head
+        i, p = rows[self.index], rows[self.pinky]
+        if above_nose <= ABOVE_FACE * size:
+            clearance = FACE_CLEARANCE * size
+            for part in (w, i, p):
+                for head in (nose, rows[L_EAR], rows[R_EAR]):
+                    if math.hypot(part[0] - head[0], part[1] - head[1]) < clearance:
+                        return None  # hand at the face
+        x = w[0]
+        direction: float | None = None
+        if i[3] >= MIN_ARM_VISIBILITY and p[3] >= MIN_ARM_VISIBILITY:
+            x = (x + i[0] + p[0]) / 3.0
+            hx = 0.5 * (i[0] + p[0]) - w[0]
+            hy = 0.5 * (i[1] + p[1]) - w[1]
+            if hx != 0.0 or hy != 0.0:
+                angle = math.atan2(hx, -hy)
+                if abs(angle) <= MAX_HAND_ANGLE_RAD:
+                    direction = angle
+        return (x - e[0]) / size, (e[1] - w[1]) / size, direction
+
+    def add(
+        self, t_s: float, dt_s: float, sample: tuple[float, float, float | None], window_s: float
+    ) -> None:
+        """Feed one usable sample, ``dt_s`` after the previous one, to the counters (through
+        the light smoothing of ``SMOOTHING_S``); record the half-swings they complete."""
+        events = self.events
+        alpha = 1.0 - math.exp(-dt_s / SMOOTHING_S) if dt_s > 0.0 else 1.0
+        smooth = self.smooth
+        x_swings = self.counters[0].swings
+        for k, (counter, raw) in enumerate(zip(self.counters, sample, strict=True)):
+            prev = smooth[k]
+            if raw is None:
+                smooth[k] = None
+                continue
+            u = raw if prev is None else prev + alpha * (raw - prev)
+            smooth[k] = u
+            swings = counter.swings
+            n = len(swings)
+            counter.add(t_s, u)
+            if len(swings) > n:
+                t_ext, travel = swings[-1]
+                # A height reversal smaller than the latest side-to-side half-swing is that
+                # swing's own harmonic (the hand is lowest at both sides), not a swing of its own.
+                if k != 1 or not x_swings or travel >= x_swings[-1][1]:
+                    insort(events, (t_ext, travel / counter.threshold, k))
+            counter.prune(t_s - window_s)
+        oldest = t_s - window_s
+        while events and events[0][0] < oldest:
+            del events[0]
+
+    def cadenced(self) -> list[_Event]:
+        """The newest run of half-swings at a waving cadence, newest first (see
+        :meth:`SwingCounter.cadenced`); reversals of different signals closer than
+        ``MIN_HALF_PERIOD_S`` count once, of the same signal end the run (too fast)."""
+        events = self.events
+        if not events:
+            return []
+        run = [events[-1]]
+        for ev in reversed(events[:-1]):
+            later = run[-1]
+            gap = later[0] - ev[0]
+            if gap < MIN_HALF_PERIOD_S:
+                if ev[2] == later[2]:
+                    break
+                continue
+            if gap > MAX_HALF_PERIOD_S:
+                break
+            run.append(ev)
+        return run
 
 
-def _both_hands_overhead(body: BodyFrame) -> bool:
-    """Both wrists visible and above the top of the head: ``hands_up``'s pose, not a wave."""
+def _both_hands_raised(body: BodyFrame) -> bool:
+    """Both wrists visible and above the nose: stretching or ``hands_up``, not a wave."""
     rows = body.rows
     lw, rw = rows[L_WRIST], rows[R_WRIST]
     if lw[3] < MIN_VISIBILITY or rw[3] < MIN_VISIBILITY:
         return False
-    top = body.head_top_y()
-    return lw[1] < top and rw[1] < top
+    nose_y = rows[NOSE][1]
+    return lw[1] < nose_y and rw[1] < nose_y
 
 
 class WaveDetector:
@@ -283,44 +406,45 @@ class WaveDetector:
         if self._last_hit_s is not None and t_s < self._last_hit_s:
             self.reset()  # time went backwards: a new recording
         best: GestureHit | None = None
-        overhead = body is not None and _both_hands_overhead(body)
+        raised = body is not None and _both_hands_raised(body)
         for hand in self._hands:
             if hand.last_t_s is not None and (
                 t_s - hand.last_t_s > MAX_GAP_S or t_s < hand.last_t_s
             ):
                 hand.reset()
-            if body is None or overhead:
+            if body is None or raised:
                 continue
-            u = hand.sample(body)
-            if u is None:
+            sample = hand.sample(body)
+            if sample is None:
                 continue
+            dt_s = 0.0 if hand.last_t_s is None else t_s - hand.last_t_s
             hand.last_t_s = t_s
-            counter = hand.counter
-            counter.add(t_s, u)
-            counter.prune(t_s - cfg.window_s)
-            if counter.cadenced() < cfg.min_swings:
+            hand.add(t_s, dt_s, sample, cfg.window_s)
+            run = hand.cadenced()
+            if len(run) < cfg.min_swings:
                 continue
             if self._last_hit_s is not None and t_s - self._last_hit_s < cfg.refractory_s:
                 continue
-            score = self._score(counter)
+            score = _score(run[: cfg.min_swings])
             if best is None or score > best.score:
                 best = GestureHit(self.name, t_s, score, hand.side)
         if best is None:
             return []
         self._last_hit_s = t_s
         for hand in self._hands:
-            hand.counter.swings.clear()
+            hand.clear_swings()
         return [best]
 
-    def _score(self, counter: SwingCounter) -> float:
-        recent = list(counter.swings)[-self.config.min_swings :]
-        travel = sum(s[1] for s in recent) / len(recent)
-        amplitude = min(1.0, travel / (2.0 * counter.threshold))
-        regularity = 1.0
-        if len(recent) >= 3:
-            gaps = [b[0] - a[0] for a, b in pairwise(recent)]
-            mean = sum(gaps) / len(gaps)
-            if mean > 0:
-                var = sum((g - mean) ** 2 for g in gaps) / len(gaps)
-                regularity = max(0.0, 1.0 - var**0.5 / mean)
-        return max(0.0, min(1.0, 0.5 * amplitude + 0.5 * regularity))
+
+def _score(run: list[_Event]) -> float:
+    """Half from amplitude (mean travel over twice the hysteresis, capped at 1), half from the
+    regularity of the intervals between the half-swings of ``run`` (newest first)."""
+    amplitude = min(1.0, sum(ev[1] for ev in run) / len(run) / 2.0)
+    regularity = 1.0
+    if len(run) >= 3:
+        gaps = [a[0] - b[0] for a, b in pairwise(run)]
+        mean = sum(gaps) / len(gaps)
+        if mean > 0:
+            var = sum((g - mean) ** 2 for g in gaps) / len(gaps)
+            regularity = max(0.0, 1.0 - var**0.5 / mean)
+    return max(0.0, min(1.0, 0.5 * amplitude + 0.5 * regularity))

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
-from exhibit.config.schema import Config
+from exhibit.config.schema import BRIDGE_INPUTS, Config
 from exhibit.sensors.readings import ACTIVE, DISTANCE, ERROR, SensorReading
 from exhibit.skeleton import Frame
 
@@ -29,7 +29,12 @@ NOTHING_IN_RANGE_M = 10.0
 class SensorFeed:
     """Everything the config's sensors report, ready for frames. Close it when done."""
 
-    def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clock: Callable[[], float] = time.monotonic,
+        pin_factory: object | None = None,
+    ) -> None:
         self._clock = clock
         self.bank = None
         self.link = None
@@ -37,7 +42,7 @@ class SensorFeed:
         if config.sensors.sensors:
             from exhibit.sensors.gpio_in import SensorBank
 
-            self.bank = SensorBank(config.sensors, clock=clock)
+            self.bank = SensorBank(config.sensors, clock=clock, pin_factory=pin_factory)
         if config.bridge.device is not None:
             from firmware_bridge.link import BridgeLink
 
@@ -60,6 +65,12 @@ class SensorFeed:
                     name = f"bridge_input{item.input_id}"
                     readings.append(SensorReading(item.t_s, name, ACTIVE, item.kind == "down"))
             up = self.link.health().state == "up"
+            if up and not self._link_was_up:
+                # Inputs report only changes: say where they stand now, as the GPIO bank does.
+                inputs = self.link.health().device
+                count = getattr(inputs, "input_count", BRIDGE_INPUTS) if inputs else BRIDGE_INPUTS
+                for i in range(min(count, BRIDGE_INPUTS)):
+                    readings.append(SensorReading(now, f"bridge_input{i}", ACTIVE, False))
             if self._link_was_up and not up:
                 reason = self.link.health().reason
                 log.warning("bridge down: %s", reason)
