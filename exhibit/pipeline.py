@@ -156,7 +156,9 @@ class Pipeline:
 
         smooth = self.filter.update(t, update.primary)
         if visitor is not None:
-            hits = self.gestures.update(t, smooth)
+            # Built-in gestures read the raw skeleton: the One Euro filter damps a small fast
+            # wave (BIISC held-out recall 10/48 filtered, 20/48 raw; docs/gestures-evaluation.md).
+            hits = self.gestures.update(t, update.primary, smooth)
             if self.taught is not None:
                 hits += self.taught.update(t, smooth)
             for hit in hits:

@@ -85,7 +85,7 @@ class WaveConfig:
     enabled: bool = True
     hand: Side = "either"
     min_swings: int = 3
-    min_amplitude: float = 0.3
+    min_amplitude: float = 0.1
     window_s: float = 1.5
     refractory_s: float = 2.0
 

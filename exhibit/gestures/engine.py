@@ -80,10 +80,11 @@ class GestureEngine:
             approach = ApproachDetector(c.approach, c.retreat, a)
             detectors.append(approach)
             names += approach.names
-        for spec in c.custom:  # rule gestures from the config (docs/rule-gestures.md)
-            if spec.enabled:
-                detectors.append(RuleDetector(spec, a))
-                names.append(spec.name)
+        # Rule gestures from the config (docs/rule-gestures.md) read the smoothed skeleton when
+        # one is given: their speed conditions sum distances, which raw jitter inflates.
+        rules = [RuleDetector(spec, a) for spec in c.custom if spec.enabled]
+        names += [r.name for r in rules]
+        self._rules = tuple(sorted(rules, key=lambda d: d.name))
         detectors.sort(key=lambda d: d.name)
         self._detectors = tuple(detectors)
         self._names = sorted(names)
@@ -92,17 +93,25 @@ class GestureEngine:
         """Names of the enabled gestures (the hits' names, ``gesture.NAME`` events), sorted."""
         return list(self._names)
 
-    def update(self, t_s: float, skeleton: Skeleton | None) -> list[GestureHit]:
-        """Feed one frame of the visitor (``None``: not tracked)."""
+    def update(
+        self, t_s: float, skeleton: Skeleton | None, smoothed: Skeleton | None = None
+    ) -> list[GestureHit]:
+        """Feed one frame of the visitor (``None``: not tracked). Built-ins read ``skeleton``;
+        rule gestures read ``smoothed`` when given (the filtered one), else ``skeleton``."""
         body = None if skeleton is None else BodyFrame.of(skeleton, self.aspect_ratio)
         hits: list[GestureHit] = []
         for detector in self._detectors:
             hits.extend(detector.update_body(t_s, body))
+        if self._rules:
+            if smoothed is not None and smoothed is not skeleton:
+                body = BodyFrame.of(smoothed, self.aspect_ratio)
+            for rule in self._rules:
+                hits.extend(rule.update_body(t_s, body))
         if len(hits) > 1:
             hits.sort(key=_hit_order)
         return hits
 
     def reset(self) -> None:
         """Forget every gesture in progress (the visitor left)."""
-        for detector in self._detectors:
+        for detector in (*self._detectors, *self._rules):
             detector.reset()

@@ -235,14 +235,16 @@ def _primary(frame: Frame) -> Skeleton | None:
 
 
 def detect(frames: Iterable[Frame], config: Config, aspect_ratio: float) -> list[Fire]:
-    """The gesture hits the config's filter and engine give on ``frames`` (see the module
-    docstring for what differs from the live pipeline: no presence gate)."""
+    """The gesture hits the engine gives on ``frames`` as in the live pipeline: built-ins on
+    the raw skeleton, rule gestures on the config's filter (the module docstring says what
+    differs from the live pipeline: no presence gate)."""
     smoother = SkeletonFilter(config.filter)
     engine = GestureEngine(config.gestures, aspect_ratio)
     fires = []
     for frame in frames:
-        smooth = smoother.update(frame.t_s, _primary(frame))
-        for hit in engine.update(frame.t_s, smooth):
+        raw = _primary(frame)
+        smooth = smoother.update(frame.t_s, raw)
+        for hit in engine.update(frame.t_s, raw, smooth):
             fires.append(Fire(hit.name, frame.t_s, hit.score, hit.side))
     return fires
 

@@ -64,7 +64,7 @@ class StillDetector:
         >>> det = StillDetector(StillConfig(enabled=True))
         >>> frames = render(sequence(wave_motion(2.0), idle_motion(4.0)))
         >>> [(h.name, round(h.t_s, 1)) for f in frames for h in det.update(f.t_s, f.skeletons[0])]
-        [('still', 5.0)]
+        [('still', 4.9)]
     """
 
     name = "still"
