@@ -28,12 +28,15 @@ OscArg = int | float | str | bool
 
 @dataclass(frozen=True, slots=True)
 class Cue:
-    """One OSC message for a named target. ``args`` keep their Python type, which sets the tag."""
+    """One OSC message for a named target. ``args`` keep their Python type, which sets the tag.
+    ``bundle``: sent together with the cues around it for the same target, as one OSC bundle
+    (a state with ``bundle = true``); it does not show in logs."""
 
     target: str
     address: str
     args: tuple[OscArg, ...] = ()
     name: str = ""
+    bundle: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,12 @@ class CueSinks:
         for sink in self._sinks:
             sink.handle(event)
 
+    def flush(self) -> None:
+        for sink in self._sinks:
+            flush = getattr(sink, "flush", None)
+            if callable(flush):
+                flush()
+
     def close(self) -> None:
         for sink in self._sinks:
             sink.close()

@@ -16,7 +16,7 @@ from typing import IO, Protocol
 
 from exhibit.config.schema import Config
 from exhibit.cues.osc.sender import OscSender
-from exhibit.events import Event
+from exhibit.events import Cue, Event
 from exhibit.pipeline import Pipeline
 from exhibit.skeleton import Frame
 
@@ -73,12 +73,32 @@ class OscSink:
 
     def __init__(self, sender: OscSender) -> None:
         self.sender = sender
+        self._pending: list[Cue] = []
 
     def handle(self, event: Event) -> None:
-        if event.cue is not None and not event.cue.target.startswith(LOCAL_TARGET_PREFIXES):
-            self.sender.send(event.cue)
+        cue = event.cue
+        if cue is None or cue.target.startswith(LOCAL_TARGET_PREFIXES):
+            return
+        if cue.bundle:
+            self._pending.append(cue)  # sent with the rest of the frame's bundled cues
+        else:
+            self.flush()
+            self.sender.send(cue)
+
+    def flush(self) -> None:
+        """Send the bundled cues held back, one OSC bundle per target (in first-seen order)."""
+        pending, self._pending = self._pending, []
+        by_target: dict[str, list[Cue]] = {}
+        for cue in pending:
+            by_target.setdefault(cue.target, []).append(cue)
+        for target, cues in by_target.items():
+            if len(cues) == 1:
+                self.sender.send(cues[0])
+            else:
+                self.sender.send_bundle(target, cues)
 
     def close(self) -> None:
+        self.flush()
         self.sender.close()
 
 
@@ -175,6 +195,10 @@ def run_frames(
             result.events += 1
             for sink in sinks:
                 sink.handle(event)
+        for sink in sinks:  # the end of a frame: bundled cues leave now
+            flush = getattr(sink, "flush", None)
+            if callable(flush):
+                flush()
 
     try:
         for frame in frames:

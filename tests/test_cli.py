@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -329,3 +330,23 @@ def test_demo_with_the_firmware_simulator_and_mock_pins(tmp_path: Path) -> None:
     assert "sources ['camera'" in enter
     assert " sensor " not in out  # every sensor healthy: no fault
     assert "gesture  wave" in out and "state    explain_detail" in out
+
+
+def test_a_bundled_state_sends_its_cues_as_one_osc_bundle(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as projector:
+        projector.bind(("127.0.0.1", 0))
+        projector.settimeout(0.5)
+        config = config_with_ports(tmp_path, projector.getsockname()[1], free_udp_port())
+        assert main(["replay", str(config), str(DEMO_RECORDING), "--send"]) == 0
+        datagrams = []
+        try:
+            while True:
+                datagrams.append(projector.recv(65536))
+        except TimeoutError:
+            pass
+    bundles = [d for d in datagrams if d.startswith(b"#bundle\x00")]
+    # The goodbye state (bundle = true): /scene mitosis and /title in one datagram.
+    assert len(bundles) == 1
+    assert b"/scene" in bundles[0] and b"mitosis" in bundles[0] and b"/title" in bundles[0]
+    # Other states' cues still go one message each.
+    assert any(d.startswith(b"/scene\x00") and b"welcome" in d for d in datagrams)

@@ -933,7 +933,9 @@ def _show(
         if not isinstance(value, dict):
             c.error(path, "not a state", value, "a table with on_enter, on_exit and transitions")
             continue
-        c.unknown_keys(value, path, ("on_enter", "on_exit", "transitions", "level", "repeat"))
+        c.unknown_keys(
+            value, path, ("on_enter", "on_exit", "transitions", "level", "repeat", "bundle")
+        )
         level = c.choice(value, path, "level", "", levels) if "level" in value else None
         repeat_s = c.duration(value["repeat"], join(path, "repeat")) if "repeat" in value else None
         states[name] = StateConfig(
@@ -955,6 +957,7 @@ def _show(
             ),
             level=level or None,
             repeat_s=repeat_s,
+            bundle=c.boolean(value, path, "bundle", False),
         )
     any_state = _transitions(
         t.get("any_state", []), "show.any_state", c, state_names, events, gestures, counters

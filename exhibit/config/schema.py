@@ -390,6 +390,8 @@ class StateConfig:
     transitions: tuple[TransitionConfig, ...] = ()
     level: str | None = None
     repeat_s: float | None = None
+    bundle: bool = False
+    """Entry cues for the same OSC target land together, as one bundle."""
 
 
 @dataclass(frozen=True)

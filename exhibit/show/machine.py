@@ -31,9 +31,11 @@ from exhibit.config.schema import CueConfig, GuardConfig, ShowConfig, Transition
 from exhibit.events import Cue, Event, cue_event
 
 
-def cues_to_events(t_s: float, cues: tuple[CueConfig, ...]) -> list[Event]:
+def cues_to_events(t_s: float, cues: tuple[CueConfig, ...], *, bundle: bool = False) -> list[Event]:
     return [
-        cue_event(t_s, Cue(target=c.target, address=c.address, args=c.args, name=c.name))
+        cue_event(
+            t_s, Cue(target=c.target, address=c.address, args=c.args, name=c.name, bundle=bundle)
+        )
         for c in cues
     ]
 
@@ -186,5 +188,5 @@ class ShowMachine:
         if config.level is not None:
             data["level"] = config.level
         events = [Event(t_s, "state", state, data)]
-        events += cues_to_events(t_s, config.on_enter)
+        events += cues_to_events(t_s, config.on_enter, bundle=config.bundle)
         return events
