@@ -87,14 +87,27 @@ class _StopOnSignal:
 
 
 def open_frames(
-    spec: str, config: Config, stack: ExitStack, signals: _StopOnSignal | None = None
+    spec: str,
+    config: Config,
+    stack: ExitStack,
+    signals: _StopOnSignal | None = None,
+    gate: Callable[[float], bool] | None = None,
+    tick_s: float | None = None,
 ) -> Iterator[Frame]:
     """Frames for ``spec`` with the config's camera and pose settings (see
     :func:`exhibit.sources.frames.open_frames`); a signal ends a wait on a camera."""
     from exhibit.sources.frames import open_frames as open_source
 
     hooks = signals.hooks if signals is not None else None
-    return open_source(spec, stack, camera=config.camera, pose=config.pose, stop_hooks=hooks)
+    return open_source(
+        spec,
+        stack,
+        camera=config.camera,
+        pose=config.pose,
+        stop_hooks=hooks,
+        gate=gate,
+        tick_s=tick_s,
+    )
 
 
 def _record_alongside(
@@ -127,12 +140,22 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
     paced = args.replay is not None or args.video is not None
     with ExitStack() as stack, _StopOnSignal() as signals:
         stop = signals.stop
-        frames = open_frames(spec, config, stack, signals)
+        live: LiveControls | None = None
+        feed = None
+        gate = None
         if not spec.endswith(".jsonl") and config.sensor_types():
             from exhibit.sensors.feed import SensorFeed
 
             feed = SensorFeed(config)  # live sensors; a recording carries its own readings
             stack.callback(feed.close)
+            if config.fusion.gating.enabled:
+                gate = feed.gate(
+                    config, lambda: live.current.last_fusion if live and live.current else None
+                )
+        # A live camera: while it gives no image, frames come from the clock twice a second.
+        camera = args.replay is None and args.video is None
+        frames = open_frames(spec, config, stack, signals, gate, 0.5 if camera else None)
+        if feed is not None:
             frames = feed.attach(frames)
         cues = CueSinks(config)
         sinks: list[Sink] = [cues]

@@ -25,11 +25,11 @@ from exhibit.config.schema import Config
 from exhibit.engagement import EngagementTracker
 from exhibit.events import Cue, Event, cue_event
 from exhibit.filtering.skeleton_filter import SkeletonFilter
-from exhibit.fusion.engine import CameraView, Fusion
+from exhibit.fusion.engine import CameraView, Fusion, FusionUpdate
 from exhibit.gestures.base import GestureHit
 from exhibit.gestures.engine import GestureEngine
 from exhibit.gestures.taught import TaughtGestures
-from exhibit.presence import PresenceTracker
+from exhibit.presence import PresenceTracker, PresenceUpdate
 from exhibit.show.machine import ShowContext, ShowMachine
 from exhibit.skeleton import LANDMARK_INDEX, Frame, Skeleton
 
@@ -112,6 +112,7 @@ class Pipeline:
         # With sensors (GPIO or the serial bridge), presence is fused from them and the camera.
         sensor_types = config.sensor_types()
         self.fusion = Fusion(config.fusion, sensor_types) if sensor_types else None
+        self.last_fusion: FusionUpdate | None = None
 
     def context(self, t_s: float) -> ShowContext:
         """What the show's guards see now."""
@@ -131,7 +132,10 @@ class Pipeline:
             self.gestures = GestureEngine(self.config.gestures, aspect)
             self.engagement = EngagementTracker(self.config.engagement, aspect)
 
-        update = self.presence.update(t, frame.skeletons)
+        if frame.pose_ran or not frame.camera_ok:
+            update = self.presence.update(t, frame.skeletons)
+        else:  # gated: the camera did not look, so it says nothing about who is there
+            update = PresenceUpdate((), self.presence.visitor, None)
         self.visitors = sum(1 for s in frame.skeletons if self.presence.counts(s))
         visitor = update.visitor
         edges: list[Event] = [
@@ -140,7 +144,8 @@ class Pipeline:
         ]
         if self.fusion is not None:
             seen = update.primary is not None
-            fused = self.fusion.update(t, CameraView(seen=seen), frame.sensors)
+            view = CameraView(available=frame.camera_ok, looked=frame.pose_ran, seen=seen)
+            fused = self.last_fusion = self.fusion.update(t, view, frame.sensors)
             edges, visitor = list(fused.events), fused.visitor
         for event in edges:
             events.append(event)

@@ -105,6 +105,9 @@ class Frame:
     runs on it, never on the wall clock. ``skeletons`` is empty when nobody was found.
     ``sensors`` are the sensor readings (GPIO, the serial bridge) that arrived since the
     previous frame, each with its own time; recordings keep them, so replay fuses the same.
+    ``pose_ran`` is False when pose inference was skipped (gated off while nobody is near: no
+    skeletons does not mean nobody); ``camera_ok`` False when the camera gave no image (a
+    frame made by the clock so the show goes on with the sensors).
     """
 
     t_s: float
@@ -113,3 +116,5 @@ class Frame:
     height_px: int
     skeletons: tuple[Skeleton, ...] = field(default_factory=tuple)
     sensors: tuple[SensorReading, ...] = field(default_factory=tuple)
+    pose_ran: bool = True
+    camera_ok: bool = True

@@ -383,3 +383,39 @@ def test_request_stop_ends_a_wait_for_an_unplugged_camera() -> None:
         assert result == ["ended"]
     finally:
         camera.close()
+
+
+def test_gated_images_skip_inference(video: Path, estimator: PoseEstimator) -> None:
+    asked: list[float] = []
+
+    def every_other(t_s: float) -> bool:
+        asked.append(t_s)
+        return len(asked) % 2 == 1
+
+    with VideoFileSource(video) as images:
+        source = PoseFrameSource(images, estimator, gate=every_other)
+        frames = list(source)
+    assert len(frames) == VIDEO_FRAMES == len(asked)
+    assert [f.pose_ran for f in frames] == [i % 2 == 0 for i in range(VIDEO_FRAMES)]
+    assert all(not f.skeletons for f in frames if not f.pose_ran)
+    assert all(f.skeletons for f in frames if f.pose_ran)
+    assert source.frames == VIDEO_FRAMES // 2 and source.skipped == VIDEO_FRAMES // 2
+    assert f"{VIDEO_FRAMES // 2} gated off" in source.stats_line()
+
+
+def test_a_camera_that_stops_giving_images_gives_clock_frames(estimator: PoseEstimator) -> None:
+    capture = ScriptedCapture()
+    camera = CameraSource(3, 6, 4, 30.0, capture_factory=lambda: capture, lost_after_s=30.0)
+    try:
+        source = PoseFrameSource(camera, estimator, tick_s=0.05)
+        capture.push(7)
+        first = next(source)
+        assert first.camera_ok and first.pose_ran
+        # No more images (unplugged, or a failed driver): frames keep coming from the clock.
+        ticks = [next(source) for _ in range(3)]
+        assert [f.camera_ok for f in ticks] == [False, False, False]
+        times = [first.t_s] + [f.t_s for f in ticks]
+        assert times == sorted(times) and times[-1] - times[0] >= 0.1
+        assert source.camera_down_frames == 3
+    finally:
+        camera.close()

@@ -37,7 +37,7 @@ HEADER_KEYS = ("format", "version", "source", "fps", "width", "height", "landmar
 FRAME_KEYS = frozenset({"t", "i", "skeletons"})
 # Sensor readings of the frame (GPIO, serial bridge): written only when there are some, so a
 # camera-only recording is unchanged; each is {"t", "s", "k", "v"} (exhibit.sensors.readings).
-OPTIONAL_FRAME_KEYS = frozenset({"sensors"})
+OPTIONAL_FRAME_KEYS = frozenset({"sensors", "pose", "camera"})
 SKELETON_KEYS = frozenset({"lm", "world"})
 
 _SEPARATORS = (",", ":")
@@ -179,6 +179,10 @@ def encode_frame(frame: Frame) -> str:
     }
     if frame.sensors:
         obj["sensors"] = [encode_reading(r) for r in frame.sensors]
+    if not frame.pose_ran:
+        obj["pose"] = False
+    if not frame.camera_ok:
+        obj["camera"] = False
     return json.dumps(obj, separators=_SEPARATORS, allow_nan=False)
 
 
@@ -243,4 +247,15 @@ def decode_frame(
         height_px=height_px,
         skeletons=tuple(skeletons),
         sensors=tuple(readings),
+        pose_ran=_flag(obj, "pose"),
+        camera_ok=_flag(obj, "camera"),
     )
+
+
+def _flag(obj: dict[str, Any], key: str) -> bool:
+    """An optional frame flag: absent means true; present, it must be false."""
+    if key not in obj:
+        return True
+    if obj[key] is not False:
+        _fail(f"frame {key} must be false when present (absent means true), got {obj[key]!r}")
+    return False

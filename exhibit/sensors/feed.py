@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from exhibit.config.schema import BRIDGE_INPUTS, Config
+from exhibit.fusion.engine import FusionUpdate
 from exhibit.sensors.readings import ACTIVE, DISTANCE, ERROR, SensorReading
 from exhibit.skeleton import Frame
 
@@ -39,6 +40,8 @@ class SensorFeed:
         self.bank = None
         self.link = None
         self._link_was_up = False
+        self._previous_t_s: float | None = None
+        self._pending: tuple[SensorReading, ...] | None = None
         if config.sensors.sensors:
             from exhibit.sensors.gpio_in import SensorBank
 
@@ -79,18 +82,40 @@ class SensorFeed:
         readings.sort(key=lambda r: r.t_s)
         return readings
 
+    def _on_frame_clock(self, t_s: float) -> tuple[SensorReading, ...]:
+        """What arrived until now, moved onto the frame clock of a frame at ``t_s`` (never
+        later than it, never before the previous frame)."""
+        offset = t_s - self._clock()
+        low = self._previous_t_s if self._previous_t_s is not None else -float("inf")
+        return tuple(
+            replace(r, t_s=min(t_s, max(low, round(r.t_s + offset, 6)))) for r in self.poll()
+        )
+
+    def gate(
+        self, config: Config, last_fusion: Callable[[], FusionUpdate | None]
+    ) -> Callable[[float], bool]:
+        """A pose-inference gate for ``PoseFrameSource`` (docs/sensors-and-fusion.md): before
+        each image it collects the readings so far (they go on that image's frame) and asks the
+        config's gating policy, told what fusion concluded on the previous frame."""
+        from exhibit.fusion.gating import InferenceGate
+
+        policy = InferenceGate.for_fusion(config.fusion, config.sensor_types())
+
+        def decide(t_s: float) -> bool:
+            update = last_fusion()
+            if update is not None:
+                policy.observe(update)
+            self._pending = self._on_frame_clock(t_s)
+            return policy.decide(t_s, list(self._pending)).run_pose
+
+        return decide
+
     def attach(self, frames: Iterable[Frame]) -> Iterator[Frame]:
-        """``frames`` with the readings that arrived before each one, moved onto its clock
-        (never later than the frame, never before the previous one)."""
-        previous_t_s: float | None = None
+        """``frames`` with the readings that arrived before each one, on its clock."""
         for frame in frames:
-            offset = frame.t_s - self._clock()
-            low = previous_t_s if previous_t_s is not None else -float("inf")
-            readings = tuple(
-                replace(r, t_s=min(frame.t_s, max(low, round(r.t_s + offset, 6))))
-                for r in self.poll()
-            )
-            previous_t_s = frame.t_s
+            pending, self._pending = self._pending, None
+            readings = pending if pending is not None else self._on_frame_clock(frame.t_s)
+            self._previous_t_s = frame.t_s
             yield replace(frame, sensors=readings) if readings else frame
 
     def close(self) -> None:

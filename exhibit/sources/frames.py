@@ -23,6 +23,8 @@ def open_frames(
     pose: PoseConfig | None = None,
     stop_hooks: list[Callable[[], None]] | None = None,
     report: bool = True,
+    gate: Callable[[float], bool] | None = None,
+    tick_s: float | None = None,
 ) -> Iterator[Frame]:
     """Frames from a recording (``.jsonl``), or from a camera (index or ``/dev/video*``), video
     file or image folder through MediaPipe.
@@ -30,7 +32,8 @@ def open_frames(
     Whatever is opened is closed by ``stack``. A live source's ``request_stop`` is appended to
     ``stop_hooks`` (a signal handler calls them, so a camera that was unplugged does not hold the
     process). With ``report``, the pose source's statistics (frames, poses found, dropped frames,
-    inference time) go to stderr when the stack closes.
+    inference time) go to stderr when the stack closes. ``gate`` and ``tick_s``: see
+    :class:`~exhibit.sources.pose_source.PoseFrameSource`.
     """
     if spec.endswith(".jsonl"):
         from exhibit.recording.reader import read_recording
@@ -45,7 +48,7 @@ def open_frames(
     if stop_hooks is not None:
         stop_hooks.append(images.request_stop)
     estimator = stack.enter_context(PoseEstimator(pose or PoseConfig()))
-    source = PoseFrameSource(images, estimator)
+    source = PoseFrameSource(images, estimator, gate=gate, tick_s=tick_s)
     if report:
         stack.callback(lambda: print(source.stats_line(), file=sys.stderr))
     return iter(source)

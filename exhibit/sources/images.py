@@ -484,6 +484,10 @@ class CameraSource(ImageSource):
             raise StopIteration
         return captured
 
+    def now_s(self) -> float:
+        """Now, on this camera's frame clock (the clock its images' ``t_s`` are on)."""
+        return self._clock() - self._t0
+
     def request_stop(self) -> None:
         # Only sets an Event: no lock is taken, so a signal handler may call it while the
         # main thread waits inside read(), which notices within 0.2 s.

@@ -10,10 +10,11 @@ from __future__ import annotations
 import statistics
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import cast
 
 from exhibit.skeleton import Frame
-from exhibit.sources.images import ImageSource
+from exhibit.sources.images import CapturedImage, ImageSource
 from exhibit.sources.pose import PoseEstimator
 
 # Inference times kept for the median: a bounded window, never the whole run.
@@ -36,9 +37,25 @@ class PoseFrameSource:
         array([0.43, 0.25])
     """
 
-    def __init__(self, images: ImageSource, estimator: PoseEstimator) -> None:
+    def __init__(
+        self,
+        images: ImageSource,
+        estimator: PoseEstimator,
+        *,
+        gate: Callable[[float], bool] | None = None,
+        tick_s: float | None = None,
+    ) -> None:
+        """``gate(t_s)`` says whether to run inference on the image taken at ``t_s`` (sensor
+        gating; a skipped image gives a frame with ``pose_ran=False``). ``tick_s``: for a
+        camera, when no image comes for this long, a frame with ``camera_ok=False`` is made on
+        the camera's clock, so the show goes on without it (unplugged, failed)."""
         self.images = images
         self.estimator = estimator
+        self.gate = gate
+        self.tick_s = tick_s
+        self.skipped = 0
+        self.camera_down_frames = 0
+        self._index = 0
         self.frames = 0
         self.frames_with_pose = 0
         self.last_inference_s = 0.0
@@ -47,8 +64,29 @@ class PoseFrameSource:
     def __iter__(self) -> Iterator[Frame]:
         return self
 
+    def _next_image(self) -> CapturedImage | None:
+        """The next image; None when a camera gave none for ``tick_s`` (still running)."""
+        read = getattr(self.images, "read", None)
+        if self.tick_s is None or read is None:
+            return next(self.images)
+        image = read(timeout_s=self.tick_s)
+        if image is None and not getattr(self.images, "running", False):
+            raise StopIteration
+        return cast(CapturedImage | None, image)
+
     def __next__(self) -> Frame:
-        image = next(self.images)
+        image = self._next_image()
+        if image is None:
+            self.camera_down_frames += 1
+            self._index += 1
+            now_s = getattr(self.images, "now_s", lambda: 0.0)()
+            return Frame(
+                now_s, self._index, self.images.width_px, self.images.height_px, camera_ok=False
+            )
+        self._index = image.index
+        if self.gate is not None and not self.gate(image.t_s):
+            self.skipped += 1
+            return Frame(image.t_s, image.index, image.width_px, image.height_px, pose_ran=False)
         start = time.perf_counter()
         skeletons = self.estimator.estimate(image.image_rgb)
         self.last_inference_s = time.perf_counter() - start
@@ -76,4 +114,6 @@ class PoseFrameSource:
             f"{self.images.describe()}: {self.frames} frames, {self.frames_with_pose} with a "
             f"pose ({share:.0%}), {stats.frames_dropped} dropped, {stats.errors} errors, "
             f"median inference {self.median_inference_s() * 1e3:.1f} ms"
+            + (f", {self.skipped} gated off" if self.gate is not None else "")
+            + (f", {self.camera_down_frames} without camera" if self.camera_down_frames else "")
         )
