@@ -7,6 +7,7 @@ inference, each carrying the sensor readings of its moment.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from exhibit.config.load import loads
@@ -103,3 +104,35 @@ def test_flags_round_trip_in_recordings(tmp_path: Path) -> None:
     assert line == '{"t":1.0,"i":2,"skeletons":[],"pose":false,"camera":false}'
     assert decode_frame(line, width_px=640, height_px=480) == frame
     assert decode_frame('{"t":1.0,"i":2,"skeletons":[]}').pose_ran
+
+
+def test_the_live_gate_idles_pose_when_nobody_is_near_and_wakes_on_the_pir() -> None:
+    from gpiozero.pins.mock import MockFactory
+
+    from exhibit.sensors.feed import SensorFeed
+
+    config = loads(
+        SHOW + '\n[fusion.gating]\nidle = "pause"\nidle_after_s = 2.0\nprobe_every_s = 100.0\n',
+    )
+    factory = MockFactory()
+    clock = [0.0]
+    feed = SensorFeed(config, clock=lambda: clock[0], pin_factory=factory)
+    try:
+        pipeline = Pipeline(config)
+        decide = feed.gate(config, lambda: pipeline.last_fusion)
+        ran = {}
+        for i in range(100):  # 10 s at 10 fps: an empty scene, then the PIR fires at 6 s
+            t = i / 10
+            clock[0] = t
+            if i == 60:
+                factory.pin(4).drive_high()
+                time.sleep(0.5)  # gpiozero's MotionSensor samples the pin on its own thread
+            run_pose = decide(t)
+            ran[round(t, 1)] = run_pose
+            frame = Frame(t, i, 640, 480, pose_ran=run_pose)
+            pipeline.step(next(feed.attach([frame])))
+    finally:
+        feed.close()
+    assert ran[0.0] and ran[1.0]  # awake at first
+    assert not any(ran[round(t / 10, 1)] for t in range(35, 60))  # idle: paused
+    assert ran[6.0]  # the PIR's frame itself runs pose
