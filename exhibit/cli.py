@@ -157,6 +157,8 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
         frames = open_frames(spec, config, stack, signals, gate, 0.5 if camera else None)
         if feed is not None:
             frames = feed.attach(frames)
+        if args.record:  # what visitors did, to replay later (frames, readings; never images)
+            frames = _record_alongside(frames, args.record, spec, stack)
         cues = CueSinks(config)
         sinks: list[Sink] = [cues]
         if args.log:
@@ -388,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--video", help="a video file or image folder instead of the camera")
     src.add_argument("--replay", help="a recording (.jsonl) instead of the camera")
     p.add_argument("--log", help="write the event log (JSON Lines) here")
+    p.add_argument(
+        "--record", help="also record the frames (skeletons, sensor readings) to this .jsonl"
+    )
     p.add_argument("--speed", type=float, default=1.0, help="pace factor for --video/--replay")
     p.add_argument("--quiet", action="store_true", help="do not print the timeline")
     p.set_defaults(func=cmd_run)

@@ -350,3 +350,12 @@ def test_a_bundled_state_sends_its_cues_as_one_osc_bundle(tmp_path: Path) -> Non
     assert b"/scene" in bundles[0] and b"mitosis" in bundles[0] and b"/title" in bundles[0]
     # Other states' cues still go one message each.
     assert any(d.startswith(b"/scene\x00") and b"welcome" in d for d in datagrams)
+
+
+def test_a_run_recorded_replays_to_the_same_log(tmp_path: Path) -> None:
+    config = config_with_ports(tmp_path, free_udp_port(), free_udp_port())
+    record, live_log, replay_log = (tmp_path / n for n in ("rec.jsonl", "a.jsonl", "b.jsonl"))
+    args = ["run", str(config), "--replay", str(DEMO_RECORDING), "--speed", "100", "--quiet"]
+    assert main([*args, "--record", str(record), "--log", str(live_log)]) == 0
+    assert main(["replay", str(config), str(record), "--log", str(replay_log)]) == 0
+    assert live_log.read_bytes() == replay_log.read_bytes()
