@@ -407,3 +407,30 @@ def test_kinect_skeletons_map_onto_mediapipe_and_hands_up_reads_them() -> None:
     assert 0.5 + config.gestures.hands_up.hold_s - 0.04 <= fires[0].t_s < 1.5
     with pytest.raises(ValueError, match="line 2: 3 fields"):
         parse_msrc12([lines[1], "1 2 3"])
+
+
+def test_mhad_csv_maps_onto_landmarks_and_resamples() -> None:
+    """A Berkeley MHAD position file, written here (no file of ../shared): two samples of a
+    still body 10 ms apart, then a sample with every joint 20 cm higher."""
+    from exhibit.gestures.skeleton_maps import MHAD_TO_KINECT_V1, parse_mhad
+
+    joints = sorted(set(MHAD_TO_KINECT_V1.values()))
+    header = ",".join(["time"] + [f"{j}.{a}" for j in joints for a in "xyz"])
+    height_cm = {j: 100.0 + 5.0 * i for i, j in enumerate(joints)}
+
+    def row(t_s: float, lift_cm: float) -> str:
+        values = [f"{t_s:.5f}"]
+        for j in joints:
+            values += [
+                f"{(joints.index(j) % 3) * 10.0:.3f}",
+                f"{height_cm[j] + lift_cm:.3f}",
+                "0.0",
+            ]
+        return ",".join(values)
+
+    frames = parse_mhad([header, row(0.0, 0.0), row(0.01, 0.0), row(0.1, 20.0)], fps=10.0)
+    assert [f.t_s for f in frames] == [0.0, 0.1]  # 10 fps: the 0.01 s sample is skipped
+    hips = [f.skeletons[0].point("left_hip")[1] for f in frames]
+    assert hips[1] < hips[0]  # 20 cm higher is higher in the image
+    with pytest.raises(ValueError, match=r"no column 'Hips\.x'"):
+        parse_mhad(["time,Head.x"])

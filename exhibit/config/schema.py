@@ -185,7 +185,7 @@ class JumpConfig:
     enabled: bool = False
     min_rise: float = 0.2
     max_duration_s: float = 0.8
-    refractory_s: float = 1.0
+    refractory_s: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,85 @@ def parse_msrc12(lines: Iterable[str], camera: KinectCamera | None = None) -> li
             )
         )
     return frames
+
+
+# Berkeley MHAD motion capture (``*_pos.csv``: ``time`` in seconds, then ``Joint.x/.y/.z`` in
+# centimetres, y up) onto the Kinect v1 joints above, then through the same projection. The
+# subject is placed ``MHAD_DISTANCE_M`` in front of a camera ``MHAD_CAMERA_HEIGHT_M`` high,
+# facing it along the mocap z axis (which way the subject faced is not in the file: an
+# assumption; the vertical movement that ``jump`` reads does not depend on it).
+MHAD_TO_KINECT_V1: dict[str, str] = {
+    "HipCenter": "Hips",
+    "Spine": "spine1",
+    "ShoulderCenter": "Neck",
+    "Head": "Head",
+    "ShoulderLeft": "LeftArm",
+    "ElbowLeft": "LeftForeArm",
+    "WristLeft": "LeftHand",
+    "HandLeft": "LeftHand",
+    "ShoulderRight": "RightArm",
+    "ElbowRight": "RightForeArm",
+    "WristRight": "RightHand",
+    "HandRight": "RightHand",
+    "HipLeft": "LeftUpLeg",
+    "KneeLeft": "LeftLeg",
+    "AnkleLeft": "LeftFoot",
+    "FootLeft": "LeftToeBase",
+    "HipRight": "RightUpLeg",
+    "KneeRight": "RightLeg",
+    "AnkleRight": "RightFoot",
+    "FootRight": "RightToeBase",
+}
+MHAD_DISTANCE_M = 3.0
+MHAD_CAMERA_HEIGHT_M = 1.0
+
+
+def parse_mhad(
+    lines: Iterable[str], fps: float = 30.0, camera: KinectCamera | None = None
+) -> list[Frame]:
+    """Frames of a Berkeley MHAD ``*_pos.csv`` (its lines, header first), resampled to ``fps``
+    by taking the nearest mocap sample. ``ValueError`` names a malformed line or a missing
+    joint column."""
+    cam = camera if camera is not None else KinectCamera()
+    rows = iter(lines)
+    header = next(rows, "").strip().split(",")
+    column = {name.strip(): i for i, name in enumerate(header)}
+    try:
+        cols = [
+            [column[f"{MHAD_TO_KINECT_V1[j]}.{axis}"] for axis in "xyz"] for j in KINECT_V1_JOINTS
+        ]
+        t_col = column["time"]
+    except KeyError as exc:
+        raise ValueError(f"header: no column {exc.args[0]!r}") from exc
+    samples: list[tuple[float, npt.NDArray[np.float64]]] = []
+    for number, line in enumerate(rows, start=2):
+        if not line.strip():
+            continue
+        try:
+            values = [float(v) for v in line.split(",")]
+            xyz = np.array([[values[c] for c in joint] for joint in cols], dtype=np.float64)
+        except (ValueError, IndexError) as exc:
+            raise ValueError(f"line {number}: {exc}") from exc
+        samples.append((values[t_col], xyz / 100.0))
+    if not samples:
+        return []
+    first = samples[0][1]
+    centre = first[KINECT_V1_INDEX["HipCenter"]]
+    frames: list[Frame] = []
+    next_t = samples[0][0]
+    for t_s, xyz in samples:
+        if t_s + 1e-9 < next_t:
+            continue
+        joints = np.ones((len(KINECT_V1_JOINTS), 4), dtype=np.float64)
+        joints[:, 0] = -(xyz[:, 0] - centre[0])  # Kinect x: to the sensor's left
+        joints[:, 1] = xyz[:, 1] - MHAD_CAMERA_HEIGHT_M
+        joints[:, 2] = MHAD_DISTANCE_M + (xyz[:, 2] - centre[2])
+        skeleton = kinect_v1_skeleton(joints, cam)
+        t = round(t_s - samples[0][0], 6)
+        frames.append(
+            Frame(
+                t, len(frames), cam.width_px, cam.height_px, () if skeleton is None else (skeleton,)
+            )
+        )
+        next_t += 1.0 / fps
+    return frames
