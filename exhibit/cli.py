@@ -372,6 +372,48 @@ def cmd_bridge_sim(args: argparse.Namespace) -> int:
     return sim_main(args.sim_args)
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Ask a running exhibit (its [control] port) how it is: state, fps, targets, temperature."""
+    import json
+    import socket
+
+    from exhibit.cues.osc.decode import decode_packet
+    from exhibit.cues.osc.encode import encode_message
+
+    config = _load_config(args.config)
+    control = config.control
+    if not control.enabled:
+        print(f"error: {args.config}: [control] is not enabled; nothing to ask", file=sys.stderr)
+        return 2
+    host = "127.0.0.1" if control.host in ("0.0.0.0", "::") else control.host
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(args.timeout)
+        sock.bind(("127.0.0.1", 0))
+        sock.sendto(encode_message("/exhibit/status", []), (host, control.port))
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            print(
+                f"error: no answer from {host}:{control.port} within {args.timeout:g} s "
+                "(is the exhibit running? is this address allowed in [control] allow?)",
+                file=sys.stderr,
+            )
+            return 1
+    message = decode_packet(data)[0]
+    values = [str(a) for a in message.args]  # state, visitors, fps, uptime[, health JSON]
+    if message.address != "/exhibit/status" or len(values) < 4:
+        print(f"error: unexpected answer {message.address} {values}", file=sys.stderr)
+        return 1
+    print(f"state      {values[0]}")
+    print(f"visitors   {values[1]}")
+    print(f"fps        {float(values[2]):.1f}")
+    print(f"uptime     {float(values[3]):.0f} s")
+    if len(values) > 4:
+        for key, value in sorted(json.loads(values[4]).items()):
+            print(f"{key:<10} {value}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="exhibit", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -454,6 +496,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--hours", type=float, default=8.0, help="length of the day for --gating")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("status", help="ask a running exhibit how it is (needs [control])")
+    p.add_argument("config")
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("graph", help="the show's state machine as a diagram (DOT; SVG/PNG via dot)")
     p.add_argument("config")

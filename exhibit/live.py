@@ -18,12 +18,39 @@ from typing import Any
 
 from exhibit.config.load import load
 from exhibit.config.schema import Config
+from exhibit.cues.osc.sender import TargetStats
 from exhibit.errors import ConfigError, ConfigSyntaxError
 from exhibit.events import Event
 from exhibit.pipeline import Pipeline
-from exhibit.runtime import Sink, cue_sinks
+from exhibit.runtime import OscSink, Sink, cue_sinks
 
 log = logging.getLogger("exhibit.live")
+
+
+def cpu_temperature_c(zone: str = "/sys/class/thermal/thermal_zone0/temp") -> float | None:
+    """The SoC temperature (a Pi throttles at 80-85 C); None where the kernel does not say."""
+    try:
+        return int(Path(zone).read_text(encoding="ascii").strip()) / 1000.0
+    except (OSError, ValueError):
+        return None
+
+
+def throttled() -> str | None:
+    """``vcgencmd get_throttled`` on a Raspberry Pi (0x0: never throttled nor under-voltage);
+    None elsewhere."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("vcgencmd")
+    if tool is None:
+        return None
+    try:
+        done = subprocess.run(
+            [tool, "get_throttled"], capture_output=True, text=True, timeout=2, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip().partition("=")[2] or None
 
 
 class CueSinks:
@@ -41,6 +68,14 @@ class CueSinks:
     def handle(self, event: Event) -> None:
         for sink in self._sinks:
             sink.handle(event)
+
+    def target_stats(self) -> dict[str, TargetStats]:
+        """Each OSC target's counters (sent, failed, last error)."""
+        stats: dict[str, TargetStats] = {}
+        for sink in self._sinks:
+            if isinstance(sink, OscSink):
+                stats.update(sink.sender.stats())
+        return stats
 
     def flush(self) -> None:
         for sink in self._sinks:
@@ -81,6 +116,9 @@ class LiveControls:
         self._reload = threading.Event()
         self._started_s = clock()
         self.current: Pipeline | None = None
+        self.fps = 0.0
+        self.frames = 0
+        self._last_frame_s: float | None = None
         self.server: Any = None
         if config.control.enabled:
             from exhibit.control.osc_in import OscControlServer
@@ -105,12 +143,38 @@ class LiveControls:
         return {
             "state": pipeline.show.state if pipeline is not None else "",
             "visitors": pipeline.visitors if pipeline is not None else 0,
-            "fps": 0.0,
+            "fps": round(self.fps, 2),
             "uptime_s": self._clock() - self._started_s,
+            "health": self.health(),
+        }
+
+    def health(self) -> dict[str, Any]:
+        """What a technician checks first: frames, reloads, targets, the Pi's temperature."""
+        targets: dict[str, Any] = {}
+        if self.cues is not None:
+            for name, stats in self.cues.target_stats().items():
+                targets[name] = {
+                    "sent": stats.sent,
+                    "failed": stats.failed,
+                    "error": stats.last_error,
+                }
+        return {
+            "frames": self.frames,
+            "reloads": self.reloads,
+            "rejected_configs": self.rejected,
+            "targets": targets,
+            "cpu_temp_c": cpu_temperature_c(),
+            "throttled": throttled(),
         }
 
     def __call__(self, pipeline: Pipeline) -> tuple[Pipeline, list[Event]]:
         events: list[Event] = []
+        now_s = self._clock()
+        if self._last_frame_s is not None and now_s > self._last_frame_s:
+            rate = 1.0 / (now_s - self._last_frame_s)
+            self.fps = rate if self.fps == 0.0 else self.fps + 0.1 * (rate - self.fps)
+        self._last_frame_s = now_s
+        self.frames += 1
         if self.server is not None:
             for command in self.server.poll():
                 events += pipeline.control(command.kind, command.arg)

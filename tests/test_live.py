@@ -122,3 +122,34 @@ def test_reset_goes_back_to_the_initial_state(kind: str) -> None:
     assert pipeline.show.state != "attract"
     events = pipeline.control(kind)
     assert [e.name for e in events if e.kind == "state"] == ["attract"]
+
+
+def test_exhibit_status_asks_the_running_exhibit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from exhibit.cli import main
+    from exhibit.live import CueSinks
+
+    port = free_udp_port()
+    text = DEMO_DIR.joinpath("exhibit.toml").read_text(encoding="utf-8")
+    text = text.replace("udp://127.0.0.1:9000", f"udp://127.0.0.1:{free_udp_port()}")
+    text = text.replace("udp://127.0.0.1:9001", f"udp://127.0.0.1:{free_udp_port()}")
+    path = tmp_path / "exhibit.toml"
+    path.write_text(text + f'\n[control]\nenabled = true\nlisten = "127.0.0.1:{port}"\n')
+    (tmp_path / "sounds").symlink_to(DEMO_DIR / "sounds")
+    config = load(path)
+    cues = CueSinks(config, make=lambda c: [])
+    live = LiveControls(path, config, cues)
+    try:
+        pipeline = Pipeline(config)
+        for frame in frames()[:300]:
+            pipeline, _ = live(pipeline)
+            pipeline.step(frame)
+        assert main(["status", str(path)]) == 0
+    finally:
+        live.close()
+        cues.close()
+    out = capsys.readouterr().out
+    assert f"state      {pipeline.show.state}" in out
+    assert "frames     300" in out
+    assert "targets" in out and "cpu_temp_c" in out

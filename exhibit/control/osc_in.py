@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import logging
 import queue
 import selectors
@@ -314,7 +315,16 @@ def _coerce_status(status: Mapping[str, Any], uptime_s: float) -> list[str | int
         raise ValueError(f"fps must be a number (got {fps!r})")
     if isinstance(uptime, bool) or not isinstance(uptime, int | float):
         raise ValueError(f"uptime_s must be a number (got {uptime!r})")
-    return [state.replace("\x00", ""), visitors, float(fps), float(uptime)]
+    reply: list[str | int | float] = [
+        state.replace("\x00", ""),
+        visitors,
+        float(fps),
+        float(uptime),
+    ]
+    health = status.get("health")
+    if health is not None:  # optional fifth argument: a JSON object for `exhibit status`
+        reply.append(json.dumps(health, sort_keys=True, default=str).replace("\x00", ""))
+    return reply
 
 
 class _Connection:

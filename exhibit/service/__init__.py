@@ -1,0 +1,5 @@
+"""Running as a system service: telling systemd we are ready, alive and stopping."""
+
+from exhibit.service.notify import Notifier
+
+__all__ = ["Notifier"]
