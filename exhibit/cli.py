@@ -7,6 +7,7 @@ recording), 2 the input cannot be read at all (missing file, not TOML, no camera
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import signal
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from exhibit.config.load import load
 from exhibit.config.schema import Config
@@ -130,10 +132,33 @@ def _record_alongside(
         yield frame
 
 
+class _ServiceTicks:
+    """The ``between`` hook of ``exhibit run``: live controls, then systemd's READY (once the
+    first frame went through) and a watchdog ping per frame (sent every few seconds at most),
+    so a hung main loop is restarted by systemd."""
+
+    def __init__(self, live: Any, notifier: Any, name: str) -> None:
+        self.live, self.notifier, self.name = live, notifier, name
+        self.calls = 0
+        self._state = ""
+
+    def __call__(self, pipeline: Any) -> tuple[Any, list[Any]]:
+        pipeline, events = self.live(pipeline)
+        self.calls += 1
+        if self.calls == 2:
+            self.notifier.ready(f"showing {self.name!r}")
+        if pipeline.show.state != self._state:
+            self._state = pipeline.show.state
+            self.notifier.status(f"state {self._state}, {self.live.fps:.1f} fps")
+        self.notifier.watchdog()
+        return pipeline, events
+
+
 def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
     from exhibit.live import CueSinks, LiveControls
     from exhibit.pipeline import Pipeline
     from exhibit.runtime import LogSink, Pacer, Sink, TimelineSink, run_frames
+    from exhibit.service import Notifier
 
     config = _load_config(args.config)
     spec = args.replay or args.video or str(config.camera.device)
@@ -171,7 +196,15 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
             previous = signal.signal(signal.SIGHUP, lambda signum, frame: live.request_reload())
             stack.callback(signal.signal, signal.SIGHUP, previous)
         pacer = Pacer(speed=args.speed, stop=stop) if paced else None
-        result = run_frames(frames, Pipeline(config), sinks, pacer=pacer, stop=stop, between=live)
+        notifier = Notifier.from_env()  # systemd: READY after the first frame, watchdog pings
+        stack.callback(notifier.close)
+        if notifier.enabled:
+            faulthandler.enable()  # a watchdog kill (SIGABRT) leaves every thread's traceback
+        between = _ServiceTicks(live, notifier, config.name)
+        result = run_frames(
+            frames, Pipeline(config), sinks, pacer=pacer, stop=stop, between=between
+        )
+        notifier.stopping(f"stopped after {result.frames} frames")
     print(
         f"done: {result.frames} frames, {result.events} events, "
         f"{live.reloads} reload(s), {live.rejected} rejected",

@@ -7,6 +7,7 @@ processes stopped by real signals.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -359,3 +360,28 @@ def test_a_run_recorded_replays_to_the_same_log(tmp_path: Path) -> None:
     assert main([*args, "--record", str(record), "--log", str(live_log)]) == 0
     assert main(["replay", str(config), str(record), "--log", str(replay_log)]) == 0
     assert live_log.read_bytes() == replay_log.read_bytes()
+
+
+def test_run_tells_systemd_ready_pings_the_watchdog_and_says_stopping(tmp_path: Path) -> None:
+    config = config_with_ports(tmp_path, free_udp_port(), free_udp_port())
+    path = str(tmp_path / "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(path)
+        env = {"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "500000", "SDL_AUDIODRIVER": "dummy"}
+        args = ("run", str(config), "--replay", str(DEMO_RECORDING), "--speed", "10", "--quiet")
+        process = exhibit_process(*args, extra_env=env)
+        got: list[bytes] = []
+        notify.settimeout(0.2)
+        deadline = time.monotonic() + 60.0
+        while time.monotonic() < deadline:  # read as systemd does, while it runs
+            with contextlib.suppress(TimeoutError):
+                got.append(notify.recv(4096))
+            if got and got[-1].startswith(b"STOPPING"):
+                break
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+    text = [g.decode() for g in got]
+    assert any(t.startswith("READY=1") for t in text)
+    assert sum(t == "WATCHDOG=1" for t in text) >= 5  # 3.2 s at one ping per 0.25 s
+    assert any("STATUS=state welcome" in t for t in text)
+    assert text[-1].startswith("STOPPING=1")

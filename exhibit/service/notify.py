@@ -175,7 +175,11 @@ class Notifier:
                 self._socket = socket.socket(
                     socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC
                 )
-            self._socket.sendto(message.encode("utf-8", "replace"), self._address)
+            # Never wait: a receiver that is not reading (a full queue) must not stall the show;
+            # the message is dropped and counted instead.
+            self._socket.sendto(
+                message.encode("utf-8", "replace"), socket.MSG_DONTWAIT, self._address
+            )
         except OSError as exc:
             self.errors += 1
             if not self._logged:
