@@ -312,6 +312,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.soak:
+        from exhibit.soak import TARGET_GROWTH_MIB, run_soak
+
+        soak = run_soak(args.soak, as_json=args.json)
+        steady = soak["open_files"][1] <= soak["open_files"][0] and (
+            soak["threads"][1] <= soak["threads"][0]
+        )
+        return 0 if soak["rss_growth_mib"] < TARGET_GROWTH_MIB and steady else 1
     if args.gating:
         from exhibit.fusion.bench import run_gating_bench
 
@@ -528,6 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: CPU saved by sensor-gated pose inference over a scripted day",
     )
     p.add_argument("--hours", type=float, default=8.0, help="length of the day for --gating")
+    p.add_argument(
+        "--soak",
+        type=int,
+        metavar="FRAMES",
+        help="instead: this many frames through the pipeline, watching memory, files, threads",
+    )
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("status", help="ask a running exhibit how it is (needs [control])")

@@ -385,3 +385,11 @@ def test_run_tells_systemd_ready_pings_the_watchdog_and_says_stopping(tmp_path: 
     assert sum(t == "WATCHDOG=1" for t in text) >= 5  # 3.2 s at one ping per 0.25 s
     assert any("STATUS=state welcome" in t for t in text)
     assert text[-1].startswith("STOPPING=1")
+
+
+def test_soak_bench_reports_memory_files_and_threads(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--soak", "5000", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["frames"] == 5000
+    assert figures["rss_growth_mib"] < figures["target_growth_mib"]
+    assert figures["threads"][1] <= figures["threads"][0]
