@@ -393,3 +393,18 @@ def test_soak_bench_reports_memory_files_and_threads(capsys: pytest.CaptureFixtu
     assert figures["frames"] == 5000
     assert figures["rss_growth_mib"] < figures["target_growth_mib"]
     assert figures["threads"][1] <= figures["threads"][0]
+
+
+def test_a_recording_of_a_real_video_holds_no_image(tmp_path: Path, astronaut_video: Path) -> None:
+    """PRIVACY.md: images are never written; a recording holds skeleton numbers only."""
+    recorded = tmp_path / "recorded.jsonl"
+    assert main(["record", str(astronaut_video), "-o", str(recorded)]) == 0
+    lines = recorded.read_text(encoding="utf-8").splitlines()
+    for line in lines[1:]:
+        frame = json.loads(line)
+        assert set(frame) <= {"t", "i", "skeletons", "sensors", "pose", "camera"}
+        for skeleton in frame["skeletons"]:
+            values = [v for row in skeleton["lm"] for v in row]
+            assert all(isinstance(v, int | float) for v in values) and len(values) == 33 * 4
+    # About a kilobyte per frame of 512x512 pixels (786 kB as raw RGB).
+    assert recorded.stat().st_size < 4000 * len(lines)
