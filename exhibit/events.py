@@ -36,7 +36,7 @@ class Cue:
     address: str
     args: tuple[OscArg, ...] = ()
     name: str = ""
-    bundle: bool = False
+    bundle: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ class Checker:
 
     Example:
         >>> c = Checker()
-        >>> c.number({"hold_s": "x"}, "gestures.hands_up", "hold_s", 0.5)
+        >>> c.number({"hold_s": "x"}, "gestures.hands_up", "hold_s", 0.5, unit="seconds")
         0.5
         >>> c.problems[0]
         'gestures.hands_up.hold_s: not a number (got "x"); expected a number of seconds'

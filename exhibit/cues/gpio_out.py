@@ -42,8 +42,9 @@ from typing import Any, Literal, cast
 from gpiozero import LED, PWMLED, DigitalOutputDevice
 
 from exhibit.config.checker import Checker, join, suggest
+from exhibit.cues.local import LocalCueSink
 from exhibit.errors import CueError
-from exhibit.events import Cue, Event
+from exhibit.events import Cue
 
 OutputType = Literal["led", "pwm_led", "relay"]
 OUTPUT_TYPES: tuple[OutputType, ...] = ("led", "pwm_led", "relay")
@@ -605,7 +606,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class OutputSink:
+class OutputSink(LocalCueSink[OutputCue]):
     """The runtime ``Sink`` for output cues: every event whose cue targets ``output:...`` goes
     to the bank; everything else is ignored. A malformed output cue is logged and counted,
     never raised. ``close`` closes the bank, which turns every output off.
@@ -623,24 +624,8 @@ class OutputSink:
     """
 
     def __init__(self, bank: OutputBank, logger: logging.Logger | None = None) -> None:
+        super().__init__(bank, OutputCue.from_cue, logger)
         self.bank = bank
-        self.malformed = 0
-        self._log = logger if logger is not None else logging.getLogger(__name__)
-
-    def handle(self, event: Event) -> None:
-        if event.cue is None or not is_output_cue(event.cue):
-            return
-        try:
-            cue = OutputCue.from_cue(event.cue)
-        except CueError as exc:
-            self.malformed += 1
-            self._log.warning("%s", exc)
-            return
-        if cue is not None:
-            self.bank.apply(cue)
-
-    def close(self) -> None:
-        self.bank.close()
 
 
 __all__ = [

@@ -27,10 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
+from exhibit.cues.local import LocalCueSink
 from exhibit.cues.sound.config import SoundsConfig
-from exhibit.cues.sound.cue import SoundCue, is_sound_cue
-from exhibit.errors import CueError
-from exhibit.events import Event
+from exhibit.cues.sound.cue import SoundCue
 
 with contextlib.redirect_stdout(io.StringIO()):  # pygame greets on first import
     import pygame
@@ -423,7 +422,7 @@ def _free_channel() -> tuple[int, pygame.mixer.Channel] | None:
     return None
 
 
-class SoundSink:
+class SoundSink(LocalCueSink[SoundCue]):
     """The runtime ``Sink`` for sound cues: every event whose cue targets ``sound:...`` goes to
     the player; everything else is ignored. A malformed sound cue is logged and counted, never
     raised. ``close`` closes the player.
@@ -440,21 +439,5 @@ class SoundSink:
     """
 
     def __init__(self, player: SoundPlayer, logger: logging.Logger | None = None) -> None:
+        super().__init__(player, SoundCue.from_cue, logger)
         self.player = player
-        self.malformed = 0
-        self._log = logger if logger is not None else logging.getLogger(__name__)
-
-    def handle(self, event: Event) -> None:
-        if event.cue is None or not is_sound_cue(event.cue):
-            return
-        try:
-            cue = SoundCue.from_cue(event.cue)
-        except CueError as exc:
-            self.malformed += 1
-            self._log.warning("%s", exc)
-            return
-        if cue is not None:
-            self.player.apply(cue)
-
-    def close(self) -> None:
-        self.player.close()
