@@ -7,8 +7,7 @@ the engine with *all* gestures enabled, so a gesture that fires on another's mot
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import pytest
 from hypothesis import assume, given, settings
@@ -45,7 +44,7 @@ from exhibit.gestures.base import BodyFrameDetector
 from exhibit.gestures.hold import Hold
 from exhibit.pipeline import Pipeline
 from exhibit.skeleton import Frame
-from exhibit.synth.body import ArmPose, BodyShape, Pose
+from exhibit.synth.body import ArmPose, Pose
 from exhibit.synth.script import (
     HAND_UP_ARM,
     REST_ARM,
@@ -70,21 +69,10 @@ from exhibit.synth.script import (
     walk_motion,
     wave_motion,
 )
+from tests.views import View
 
 SETTINGS = settings(max_examples=12, deadline=None)
-NEW = (
-    "hand_up",
-    "t_pose",
-    "swipe_left",
-    "swipe_right",
-    "lean_left",
-    "lean_right",
-    "crouch",
-    "jump",
-    "approach",
-    "retreat",
-    "still",
-)
+NEW = tuple(n for n in BUILTIN_GESTURES if n not in ("wave", "hands_up"))
 
 
 def enable(*names: str, base: GesturesConfig | None = None) -> GesturesConfig:
@@ -113,51 +101,6 @@ def unwaved(hits: list[GestureHit]) -> list[GestureHit]:
 def fired(hits: list[GestureHit]) -> list[tuple[str, str | None]]:
     """Names and sides of the hits, waves left out."""
     return [(h.name, h.side) for h in unwaved(hits)]
-
-
-@dataclass(frozen=True)
-class View:
-    """How the body is seen: size, place, turn, camera timing and tracker quality."""
-
-    height_m: float
-    distance_m: float
-    x_m: float
-    yaw_rad: float
-    fps: float
-    noise_px: float
-    jitter: float
-    dropout: float
-    drops: tuple[float, ...]
-    seed: int
-
-    @property
-    def where(self) -> dict[str, Any]:
-        """Keyword arguments placing a motion."""
-        return {"position_m": (self.x_m, self.distance_m), "yaw_rad": self.yaw_rad}
-
-    def idle(self, duration_s: float = 1.0) -> Segment:
-        return idle_motion(duration_s, **self.where)
-
-    def frames(self, *segments: Segment) -> list[Frame]:
-        """Render the segments; ``drops`` become isolated dropped frames (one-frame gaps) and
-        ``dropout`` is the chance of each landmark having visibility ~0 in a frame."""
-        seg = sequence(*segments)
-        n = round(seg.duration_s * self.fps)
-        dropped: set[int] = set()
-        for d in self.drops:
-            i = int(d * (n - 1))
-            if not {i - 1, i, i + 1} & dropped:
-                dropped.add(i)
-        return render(
-            seg,
-            fps=self.fps,
-            shape=BodyShape(self.height_m),
-            seed=self.seed,
-            noise_px=self.noise_px,
-            jitter=self.jitter,
-            landmark_dropout=self.dropout,
-            dropped_frames=dropped,
-        )
 
 
 def views(

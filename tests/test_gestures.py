@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import math
 import timeit
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
 
 import numpy as np
 import pytest
@@ -26,7 +24,6 @@ from exhibit.synth.script import (
     HANDS_UP_ARM,
     WAVE_ARM,
     ArmSide,
-    Segment,
     hands_up_motion,
     idle_motion,
     render,
@@ -36,6 +33,7 @@ from exhibit.synth.script import (
     walk_motion,
     wave_motion,
 )
+from tests.views import View
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -49,45 +47,6 @@ def run(frames: list[Frame], config: GesturesConfig | None = None) -> list[Gestu
 
 def named(hits: list[GestureHit], name: str) -> list[GestureHit]:
     return [h for h in hits if h.name == name]
-
-
-@dataclass(frozen=True)
-class View:
-    """How the body is seen: size, place, turn, camera timing and tracker quality."""
-
-    height_m: float
-    distance_m: float
-    x_m: float
-    yaw_rad: float
-    fps: float
-    noise_px: float
-    jitter: float
-    drops: tuple[float, ...]
-    seed: int
-
-    @property
-    def where(self) -> dict[str, Any]:
-        """Keyword arguments placing a motion."""
-        return {"position_m": (self.x_m, self.distance_m), "yaw_rad": self.yaw_rad}
-
-    def frames(self, *segments: Segment) -> list[Frame]:
-        """Render the segments; ``drops`` become isolated dropped frames (one-frame gaps)."""
-        seg = sequence(*segments)
-        n = round(seg.duration_s * self.fps)
-        dropped: set[int] = set()
-        for d in self.drops:
-            i = int(d * (n - 1))
-            if not {i - 1, i, i + 1} & dropped:
-                dropped.add(i)
-        return render(
-            seg,
-            fps=self.fps,
-            shape=BodyShape(self.height_m),
-            seed=self.seed,
-            noise_px=self.noise_px,
-            jitter=self.jitter,
-            dropped_frames=dropped,
-        )
 
 
 def views(min_distance_m: float = 1.5, max_distance_m: float = 4.0) -> st.SearchStrategy[View]:
