@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VIDEO ?=
 SPEED ?= 1
 
-.PHONY: demo test lint typecheck pytest bench clean venv
+.PHONY: demo test lint typecheck pytest bench clean venv system-deps
 
 venv: $(STAMP)
 
@@ -34,7 +34,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy exhibit firmware_bridge calibration tests
 
-pytest: $(STAMP)
+# Programs the tests use as real peers (MQTT broker, browser); see tools/system-deps.sh.
+system-deps:
+	@tools/system-deps.sh
+
+pytest: $(STAMP) system-deps
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m pytest -q
 
 bench: $(STAMP)

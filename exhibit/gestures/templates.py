@@ -47,7 +47,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +54,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from exhibit.atomic import AtomicWriteError, write_text_atomic
 from exhibit.errors import ExhibitError
 
 FloatArray = npt.NDArray[np.float64]
@@ -725,21 +725,9 @@ def save_templates(
     text = json.dumps(document, indent=1)
     target = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
+        write_text_atomic(target, text)
+    except AtomicWriteError as exc:
         raise TemplateFileError(target, f"cannot write: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise TemplateFileError(target, f"cannot write: {exc.strerror or exc}") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _number_matrix(value: Any, where: str, columns: int | None) -> FloatArray:
