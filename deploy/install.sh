@@ -9,7 +9,9 @@
 #
 # Idempotent: every step looks before it acts, so a second run on an installed machine changes
 # nothing (and with --dry-run prints no command). Planned commands go to stdout as "+ cmd";
-# what the script decides goes to stderr.
+# what the script decides goes to stderr. Where systemd does not run (a chroot, an SD card image
+# being prepared) the unit is enabled for the next boot and nothing is started or reloaded.
+# deploy/test-in-chroot.sh runs it for real in a clean Debian root.
 set -euo pipefail
 
 readonly SERVICE_USER=exhibit
@@ -17,7 +19,11 @@ readonly SERVICE_GROUPS=(gpio video dialout audio)
 # What the pip wheels need from the system and do not bundle: the venv itself, OpenCV's and
 # MediaPipe's libGL/GLib/X11 libraries (found with ldd on the installed wheels), ALSA for
 # pygame's bundled SDL. pygame, numpy and OpenCV bundle SDL2, SDL2_mixer, OpenBLAS and FFmpeg.
-readonly APT_PACKAGES=(python3-venv libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libasound2)
+# systemd and udev run the service and name the bridge, procps has the unit's /bin/kill (for
+# `systemctl reload`): always there on Raspberry Pi OS, listed for a minimal Debian (a
+# debootstrap root has none of them).
+readonly APT_PACKAGES=(python3-venv libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libasound2
+    systemd udev procps)
 # gpiozero's pin library on a Pi, from Raspberry Pi OS (the venv sees it); skipped where absent.
 readonly APT_OPTIONAL=(python3-lgpio)
 
@@ -73,6 +79,17 @@ readonly RULE_SOURCE="$SOURCE_DIR/deploy/99-exhibit-bridge.rules"
 readonly RULE="$ROOT/etc/udev/rules.d/99-exhibit-bridge.rules"
 
 CHANGED=0  # whether the service must be restarted to pick up what changed
+
+# Whether systemd runs this machine (sd_booted(3): /run/systemd/system exists). Not in a chroot
+# (an image being prepared, a rescue shell) or a container without it: then nothing is started
+# or reloaded, the unit is only enabled for the next boot. EXHIBIT_ASSUME_BOOTED=0/1 overrides.
+booted() {
+    case "${EXHIBIT_ASSUME_BOOTED:-}" in
+        1) return 0 ;;
+        0) return 1 ;;
+    esac
+    [[ -d /run/systemd/system ]]
+}
 
 say() { echo "install.sh: $*" >&2; }
 
@@ -251,7 +268,7 @@ install_config() {
 }
 
 install_udev_rule() {
-    if install_file "$RULE_SOURCE" "$RULE" 0644 && [[ -z $ROOT ]]; then
+    if install_file "$RULE_SOURCE" "$RULE" 0644 && [[ -z $ROOT ]] && booted; then
         run udevadm control --reload-rules
         # Plugged-in bridges get their /dev/exhibit-bridge now, not at the next replug.
         run udevadm trigger --action=add --subsystem-match=tty
@@ -261,12 +278,18 @@ install_udev_rule() {
 install_unit() {
     if install_file "$UNIT_SOURCE" "$UNIT" 0644; then
         CHANGED=1
-        [[ -n $ROOT ]] || run systemctl daemon-reload
+        [[ -n $ROOT ]] || ! booted || run systemctl daemon-reload
     fi
     if [[ ! -L $UNIT_WANTS ]]; then
+        # Works without a running systemd too (it only makes the wants/ link).
         run systemctl "${SYSTEMCTL_OPT[@]}" enable exhibit.service
     fi
     [[ -n $ROOT ]] && return 0
+    if ! booted; then
+        say "systemd is not running here (a chroot or a container): the service is enabled" \
+            "for the next boot, not started now"
+        return 0
+    fi
     # Start it, or restart it on new code, unit or groups; leave a running, current one alone.
     if ((CHANGED)) || ! systemctl is-active --quiet exhibit.service; then
         run systemctl restart exhibit.service
@@ -277,19 +300,21 @@ install_unit() {
 
 uninstall() {
     if [[ -e $UNIT || -L $UNIT_WANTS ]]; then
-        if [[ -z $ROOT ]]; then
+        if [[ -z $ROOT ]] && booted; then
             run systemctl disable --now exhibit.service
+        elif [[ -z $ROOT ]]; then
+            run systemctl disable exhibit.service
         else
             run systemctl --root "$ROOT" disable exhibit.service
         fi
     fi
     if [[ -e $UNIT ]]; then
         run rm -f "$UNIT"
-        [[ -n $ROOT ]] || run systemctl daemon-reload
+        [[ -n $ROOT ]] || ! booted || run systemctl daemon-reload
     fi
     if [[ -e $RULE ]]; then
         run rm -f "$RULE"
-        [[ -n $ROOT ]] || run udevadm control --reload-rules
+        [[ -n $ROOT ]] || ! booted || run udevadm control --reload-rules
     fi
     [[ ! -L $BIN_LINK ]] || run rm -f "$BIN_LINK"
     [[ ! -e $OPT_DIR ]] || run rm -rf "$OPT_DIR"

@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +40,7 @@ toml_values = st.recursive(
 SECTIONS = [
     "exhibit", "camera", "pose", "filter", "presence", "gestures", "targets", "cues", "stream",
     "show", "engagement", "sounds", "audio", "outputs", "control", "sensors", "fusion", "bridge",
+    "status",
 ]  # fmt: skip
 
 
@@ -102,3 +104,22 @@ def test_any_json_frame_or_header_decodes_or_says_why(obj: Any) -> None:
             decode(line)
         except ValueError as exc:
             assert str(exc)
+
+
+# -- regressions found by atheris (tools/fuzz_atheris.py) -----------------------------------
+
+
+def test_a_file_name_the_file_system_refuses_is_a_clear_error() -> None:
+    # `fuzz_atheris.py config`, 2026-11-25, after 68,678 runs: a sound file name longer than the
+    # file system allows escaped the loader as OSError (ENAMETOOLONG) from Path.is_file().
+    name = "x" * 300 + "/a.wav"
+    text = (
+        f'[exhibit]\nname = "x"\n[sounds]\na = {{ file = "{name}" }}\n'
+        f'[gestures.taught]\nfile = "{name}"\n[show]\ninitial = "a"\n[show.states.a]\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        loads(text)
+    assert sorted(p.split(" (got")[0] for p in info.value.problems) == [
+        "gestures.taught.file: not a usable file name (File name too long)",
+        "sounds.a.file: not a usable file name (File name too long)",
+    ]

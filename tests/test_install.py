@@ -1,7 +1,10 @@
-"""deploy/install.sh planned in a prefix (--dry-run), and the systemd unit checked by systemd."""
+"""deploy/install.sh planned in a prefix (--dry-run), the systemd unit checked by systemd, and
+(opt-in: EXHIBIT_CHROOT_TEST=1) the real thing in a clean Debian root (deploy/test-in-chroot.sh).
+"""
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -185,3 +188,55 @@ def test_the_unit_has_what_the_service_relies_on() -> None:
         "ProtectSystem=strict",
     ):
         assert setting in lines, setting
+
+
+@pytest.mark.skipif(
+    Path("/etc/systemd/system/exhibit.service").exists()
+    or Path("/etc/udev/rules.d/99-exhibit-bridge.rules").exists(),
+    reason="the service is installed on this machine: a plan for it would differ",
+)
+def test_where_systemd_does_not_run_nothing_is_started_only_enabled() -> None:
+    def plan_here(booted: str) -> tuple[list[list[str]], str]:
+        done = subprocess.run(
+            ["bash", str(INSTALL), "--dry-run"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            env=dict(os.environ, EXHIBIT_ASSUME_BOOTED=booted),
+        )
+        lines = done.stdout.splitlines()
+        return [shlex.split(line[2:]) for line in lines if line.startswith("+ ")], done.stderr
+
+    booted, _ = plan_here("1")
+    assert ["systemctl", "daemon-reload"] in booted
+    assert ["systemctl", "enable", "exhibit.service"] in booted
+    assert ["systemctl", "restart", "exhibit.service"] in booted
+    assert find(booted, "udevadm", "control", "--reload-rules")
+
+    chroot, said = plan_here("0")  # a chroot, an image being prepared, a container
+    assert find(chroot, "systemctl") == [["systemctl", "enable", "exhibit.service"]]
+    assert not find(chroot, "udevadm")
+    assert "systemd is not running here" in said and "not started" in said
+
+
+@pytest.mark.chroot
+@pytest.mark.skipif(
+    os.environ.get("EXHIBIT_CHROOT_TEST") != "1",
+    reason="opt-in (EXHIBIT_CHROOT_TEST=1): minutes, root, debootstrap and the network",
+)
+@pytest.mark.parametrize("installer", ["install.sh", "ansible"])
+def test_a_real_install_in_a_clean_debian_root(tmp_path: Path, installer: str) -> None:
+    assert os.geteuid() == 0, "needs root (debootstrap, mount, chroot)"
+    assert shutil.which("debootstrap"), "needs debootstrap (apt-get install debootstrap)"
+    work = Path(os.environ.get("EXHIBIT_CHROOT_WORKDIR", str(tmp_path)))  # keeps its base root
+    option = ["--ansible"] if installer == "ansible" else []
+    done = subprocess.run(
+        ["bash", str(REPO / "deploy" / "test-in-chroot.sh"), *option, str(work)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "all checks passed" in done.stderr
+    assert "no path changed" in done.stderr

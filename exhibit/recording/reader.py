@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from exhibit.errors import RecordingError, RecordingUnreadableError
 from exhibit.recording.format import RecordingHeader, decode_frame, decode_header
 from exhibit.skeleton import Frame
+
+log = logging.getLogger(__name__)
 
 
 class Recording:
@@ -17,7 +20,8 @@ class Recording:
     needs one frame at a time. Each call of ``frames()`` reads the file again from the top, so
     a recording can be replayed many times. A bad line raises
     ``RecordingError("REC.jsonl line 17: <reason>")`` when the replay reaches it; so does a
-    timestamp that goes backwards.
+    timestamp that goes backwards. A last line cut short (no newline: the power was cut while
+    it was written) ends the frames with a warning instead: what came before is replayed.
 
     Example:
         >>> recording = read_recording("media/demo/visitor.jsonl")  # doctest: +SKIP
@@ -42,6 +46,15 @@ class Recording:
                             line, width_px=width, height_px=height, version=self.header.version
                         )
                     except ValueError as exc:
+                        if not line.endswith("\n"):  # the last line, cut short by a power cut
+                            log.warning(
+                                "%s line %d: cut short (the recording was interrupted); "
+                                "replaying the %d frame(s) before it",
+                                self.path,
+                                number,
+                                number - 2,
+                            )
+                            return
                         raise RecordingError(f"{self.path} line {number}: {exc}") from exc
                     if last_t is not None and frame.t_s < last_t:
                         raise RecordingError(

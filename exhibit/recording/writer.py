@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from pathlib import Path
@@ -9,6 +10,7 @@ from types import TracebackType
 
 from exhibit.errors import RecordingError
 from exhibit.recording.format import RecordingHeader, encode_frame, encode_header
+from exhibit.service.writes import write_all
 from exhibit.skeleton import Frame
 
 log = logging.getLogger(__name__)
@@ -17,10 +19,12 @@ log = logging.getLogger(__name__)
 class RecordingWriter:
     """Append frames to a JSON Lines recording, one flushed line each.
 
-    Why flush per line: a recording made on site must survive the power being cut; at worst
-    the last line is cut short. ``max_frames`` bounds the file: once reached, ``full`` turns
-    True and further frames are not written (``write`` returns False). Timestamps must not go
-    backwards (``ValueError``), as the reader would refuse the file. Parent folders are created.
+    Why a write per line: a recording made on site must survive the power being cut; at worst
+    the last line is cut short (the reader skips such a tail). A write that fails (disk full)
+    is cut back to the last whole line and raises ``RecordingError``. ``max_frames`` bounds the
+    file: once reached, ``full`` turns True and further frames are not written (``write``
+    returns False). Timestamps must not go backwards (``ValueError``), as the reader would
+    refuse the file. Parent folders are created.
 
     Example:
         >>> from exhibit.skeleton import Frame
@@ -43,13 +47,17 @@ class RecordingWriter:
         self.frames_written = 0
         self._last_t = -math.inf
         header_line = encode_header(header)
+        self._size = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8", newline="\n")
-            self._file.write(header_line + "\n")
-            self._file.flush()
+            self._file = self.path.open("wb", buffering=0)
         except OSError as exc:
             raise RecordingError(f"{self.path}: cannot write the recording ({exc})") from exc
+        try:
+            self._append(header_line)
+        except RecordingError:
+            self._file.close()
+            raise
 
     @property
     def full(self) -> bool:
@@ -69,17 +77,25 @@ class RecordingWriter:
                 f"{self.path}: frame {frame.index} at t={frame.t_s} s is before the previous "
                 f"frame's t={self._last_t} s"
             )
-        line = encode_frame(frame)
-        try:
-            self._file.write(line + "\n")
-            self._file.flush()
-        except OSError as exc:
-            raise RecordingError(f"{self.path}: cannot write the recording ({exc})") from exc
+        self._append(encode_frame(frame))
         self._last_t = frame.t_s
         self.frames_written += 1
         if self.full:
             log.info("%s: reached max_frames=%d; recording stopped", self.path, self.max_frames)
         return True
+
+    def _append(self, line: str) -> None:
+        """One whole line in one unbuffered write. A write that fails or is cut short (disk
+        full) is cut back, so the file keeps whole lines only, and raises RecordingError."""
+        data = (line + "\n").encode("utf-8")
+        try:
+            write_all(self._file, data)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self._file.truncate(self._size)
+                self._file.seek(self._size)
+            raise RecordingError(f"{self.path}: cannot write the recording ({exc})") from exc
+        self._size += len(data)
 
     def close(self) -> None:
         """Close the file; safe to call twice."""

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from typing import Any
 
 from exhibit.config.schema import BRIDGE_INPUTS, Config
 from exhibit.fusion.engine import FusionUpdate
@@ -117,6 +118,21 @@ class SensorFeed:
             readings = pending if pending is not None else self._on_frame_clock(frame.t_s)
             self._previous_t_s = frame.t_s
             yield replace(frame, sensors=readings) if readings else frame
+
+    def health(self) -> dict[str, Any]:
+        """The serial bridge for ``exhibit status``: its state and why, how often it went
+        away and came back (empty without a bridge)."""
+        if self.link is None:
+            return {}
+        health = self.link.health()
+        counters = health.counters
+        return {
+            "state": str(health.state),
+            "reason": health.reason,
+            "connects": counters.connects,
+            "disconnects": counters.disconnects,
+            "heartbeats_missed": counters.heartbeats_missed,
+        }
 
     def close(self) -> None:
         if self.bank is not None:

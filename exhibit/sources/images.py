@@ -61,11 +61,14 @@ class CapturedImage:
 @dataclass(slots=True)
 class SourceStats:
     """What a source has done so far: images read from the device or file, images dropped
-    (camera: overwritten before the consumer took them; folder: undecodable files), errors."""
+    (camera: overwritten before the consumer took them; folder: undecodable files), errors;
+    for a camera, how often it was lost (no frame for a while: unplugged) and reopened."""
 
     frames_read: int = 0
     frames_dropped: int = 0
     errors: int = 0
+    lost: int = 0
+    reopened: int = 0
 
 
 class ImageSource:
@@ -412,6 +415,7 @@ class CameraSource(ImageSource):
                     return
                 with self._cond:
                     self.stats.errors += 1
+                    self.stats.lost += 1
                 log.warning(
                     "camera %r: no frame for %.1f s (unplugged?); reopening",
                     self.device,
@@ -445,6 +449,8 @@ class CameraSource(ImageSource):
             attempt += 1
             capture = self._open()
             if capture is not None:
+                with self._cond:
+                    self.stats.reopened += 1
                 log.warning("camera %r: reopened after %d attempt(s)", self.device, attempt)
                 return capture
             with self._cond:

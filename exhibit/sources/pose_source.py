@@ -11,7 +11,7 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import cast
+from typing import Any, cast
 
 from exhibit.skeleton import Frame
 from exhibit.sources.images import CapturedImage, ImageSource
@@ -55,6 +55,7 @@ class PoseFrameSource:
         self.tick_s = tick_s
         self.skipped = 0
         self.camera_down_frames = 0
+        self.camera_ok = True
         self._index = 0
         self.frames = 0
         self.frames_with_pose = 0
@@ -76,6 +77,7 @@ class PoseFrameSource:
 
     def __next__(self) -> Frame:
         image = self._next_image()
+        self.camera_ok = image is not None
         if image is None:
             self.camera_down_frames += 1
             self._index += 1
@@ -101,6 +103,21 @@ class PoseFrameSource:
             height_px=image.height_px,
             skeletons=skeletons,
         )
+
+    def health(self) -> dict[str, Any]:
+        """The camera for ``exhibit status``: ``ok`` false while it gives no image; images,
+        drops, how often it was lost (unplugged) and reopened, frames made without it."""
+        stats = self.images.stats
+        return {
+            "source": self.images.describe(),
+            "ok": self.camera_ok,
+            "frames": self.frames,
+            "dropped": stats.frames_dropped,
+            "errors": stats.errors,
+            "lost": stats.lost,
+            "reopened": stats.reopened,
+            "frames_without_camera": self.camera_down_frames,
+        }
 
     def median_inference_s(self) -> float:
         """Median inference time over the last ``INFERENCE_WINDOW`` frames (0 before any)."""

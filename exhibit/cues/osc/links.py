@@ -138,8 +138,16 @@ class _Link:
         with self._lock:
             return self._connected
 
-    def close(self, timeout_s: float = 5.0) -> None:
-        """Stop the thread and close the socket; queued packets are dropped uncounted."""
+    def close(self, timeout_s: float = 5.0, flush_s: float = 0.5) -> None:
+        """Stop the thread and close the socket. Packets queued while connected (the show's
+        shutdown cues, sent just before) get up to ``flush_s`` to leave; the rest are dropped
+        uncounted."""
+        deadline_s = time.monotonic() + flush_s
+        while time.monotonic() < deadline_s:
+            with self._lock:
+                if not self._queue or not self._connected:
+                    break
+            time.sleep(0.005)
         with self._lock:
             self._closed = True
             self._queue.clear()

@@ -217,6 +217,19 @@ def parse_sounds(
 
 
 def _check_exists(c: Checker, where: str, file_text: str, file: Path) -> bool:
+    try:
+        return _look_for(c, where, file_text, file)
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in it (found by fuzzing)
+        c.error(
+            where,
+            f"not a usable file name ({getattr(exc, 'strerror', None) or exc})",
+            file_text,
+            "a sound file, relative to the config's folder",
+        )
+        return False
+
+
+def _look_for(c: Checker, where: str, file_text: str, file: Path) -> bool:
     if file.is_file():
         return True
     if file.is_dir():
