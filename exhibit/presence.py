@@ -1,4 +1,5 @@
-"""Who is in the interaction area: visitor enter/leave with hysteresis, on frame time.
+"""Who is in the interaction area: each visitor tracked across frames, with enter/leave
+hysteresis on frame time.
 
 A body *counts* when its anchor lies inside ``PresenceConfig.area`` (normalized image rectangle,
 edges included) and its torso is seen well enough:
@@ -10,15 +11,35 @@ edges included) and its torso is seen well enough:
   shoulder centre and the torso visibility is the mean over the two shoulders;
 - the body counts when that torso visibility is at least ``min_visibility``.
 
-Among several counting bodies the *primary* is the one with the widest shoulders (the closest).
+Tracking (stable ids across frames): each frame, the counting bodies are paired with the tracks
+of the previous frames nearest anchor first (greedy over all pairs, in normalized image units);
+a body left over starts a new *candidate* track. There is no distance limit: a single body
+always continues the single track, so a pose estimator that jumps (or MediaPipe's one-pose
+solution passing from one person to another) never splits a visit.
 
-Hysteresis: ``enter`` fires at the frame where counting bodies have been seen in every frame
-for ``enter_after_s``; ``leave`` fires at the frame where none has been seen for
-``leave_after_s``. A shorter appearance starts nothing; a shorter dropout ends nothing (during it
-``visitor`` stays set and ``primary`` is None). Visitor ids count 1, 2, 3... per tracker.
+Hysteresis, per track: a candidate becomes a *visitor* (a new id: 1, 2, 3... per tracker) at
+the frame where it has been seen in every frame for ``enter_after_s`` (a candidate missing
+from one frame is dropped); a visitor *departs* at the frame where it has not been seen for
+``leave_after_s`` (a shorter dropout ends nothing). Candidates that qualify on the same frame
+get their ids nearest first (widest shoulders).
+
+The *primary* visitor is the one who arrived first (the lowest id present). It is who the show
+follows in ``[show] visitors = "one"``, and whose joints are streamed.
+
+Changes, in this order within a frame: departures (by id), then arrivals (by id), then a new
+primary:
+
+- ``enter``: the first visitor arrives (nobody was present): a visit starts;
+- ``arrive``: another visitor joins a visit in progress;
+- ``depart``: a visitor leaves while someone else stays;
+- ``leave``: the last visitor leaves: the visit ends;
+- ``primary``: the primary departed and ``visitor`` (who arrived next) takes over; ``previous``
+  names who left. Not sent when the visit ended.
+
+With one body at a time this is exactly ``enter`` ... ``leave``, as it always was.
 
 If the clock goes backwards (a looping recording, a restarted source) the running timers start
-again from the new time; a visit in progress is kept.
+again from the new time; visits in progress are kept.
 
 Example:
     >>> import numpy as np
@@ -29,11 +50,11 @@ Example:
     >>> p.update(0.0, [body]).changes
     ()
     >>> p.update(0.5, [body]).changes
-    (PresenceChange(kind='enter', visitor=1, t_s=0.5),)
+    (PresenceChange(kind='enter', visitor=1, t_s=0.5, previous=None),)
     >>> p.update(1.0, []).visitor  # a short dropout keeps the visit
     1
     >>> p.update(2.5, []).changes
-    (PresenceChange(kind='leave', visitor=1, t_s=2.5),)
+    (PresenceChange(kind='leave', visitor=1, t_s=2.5, previous=None),)
 """
 
 from __future__ import annotations
@@ -53,12 +74,16 @@ _TORSO = [
     LANDMARK_INDEX["right_hip"],
 ]
 
+ChangeKind = Literal["enter", "arrive", "depart", "leave", "primary"]
+
 
 @dataclass(frozen=True, slots=True)
 class PresenceChange:
-    """A visit starting (``enter``) or ending (``leave``) at frame time ``t_s``.
+    """A visit starting (``enter``) or ending (``leave``), a visitor joining (``arrive``) or
+    leaving (``depart``) while others stay, or a new primary visitor (``primary``, with the
+    ``previous`` one), at frame time ``t_s``.
 
-    Why: the show reacts to these two edges, not to the per-frame body count, so they carry the
+    Why: the show reacts to these edges, not to the per-frame body count, so they carry the
     visitor's id to tie a leave to its enter.
 
     Example:
@@ -66,35 +91,66 @@ class PresenceChange:
         'enter'
     """
 
-    kind: Literal["enter", "leave"]
+    kind: ChangeKind
     visitor: int
     t_s: float
+    previous: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorView:
+    """One present visitor in this frame: its id, when it arrived (frame time) and its body,
+    or None when not seen in this frame (a dropout shorter than ``leave_after_s``).
+
+    Example:
+        >>> VisitorView(1, 0.5, None).body is None
+        True
+    """
+
+    visitor: int
+    arrived_s: float
+    body: Skeleton | None
 
 
 @dataclass(frozen=True, slots=True)
 class PresenceUpdate:
     """What one frame did to presence: the edges it caused and who is present now.
 
-    Why: the pipeline needs both the edges (for the show) and the current visitor and body (for
-    gestures and the joint stream) from one call. ``primary`` is the chosen body while a visitor
-    is present and seen in this frame, else None.
+    Why: the pipeline needs both the edges (for the show) and the current visitors and bodies
+    (for gestures and the joint stream) from one call. ``visitor`` is the primary visitor's id;
+    ``primary`` its body while it is seen in this frame, else None; ``visitors`` every present
+    visitor, by id.
 
     Example:
-        >>> PresenceUpdate((), None, None).visitor is None
-        True
+        >>> PresenceUpdate((), None, None).visitors
+        ()
     """
 
     changes: tuple[PresenceChange, ...]
     visitor: int | None
     primary: Skeleton | None
+    visitors: tuple[VisitorView, ...] = ()
+
+
+@dataclass
+class _Track:
+    """A body followed across frames: a candidate (``visitor`` None) or a visitor."""
+
+    anchor: tuple[float, float]
+    since_s: float  # candidate: first seen; visitor: arrival
+    last_seen_s: float
+    body: Skeleton | None
+    visitor: int | None = None
 
 
 class PresenceTracker:
-    """Turns per-frame bodies into visitor enter/leave events, with hysteresis on frame time.
+    """Turns per-frame bodies into tracked visitors with arrive/leave events, with hysteresis
+    on frame time.
 
     Why: pose detection flickers (a body lost for a frame, a passer-by at the edge); the show
-    must see one clean visit per visitor, not a storm of enters and leaves. Pure: only ``t_s``
-    and the skeletons decide, so replays give identical events.
+    must see one clean visit per visitor, not a storm of enters and leaves, and must know who is
+    who when several people stand there. Pure: only ``t_s`` and the skeletons decide, so replays
+    give identical events.
 
     Example:
         >>> import numpy as np
@@ -109,21 +165,34 @@ class PresenceTracker:
     def __init__(self, config: PresenceConfig) -> None:
         self.config = config
         self._next_id = 1
-        self._visitor: int | None = None
-        self._seen_since_s: float | None = None  # start of the current run (no visit yet)
-        self._last_seen_s = 0.0  # last frame with a counting body (during a visit)
+        self._tracks: list[_Track] = []  # visitors by id, then candidates by first sight
+        self._primary: int | None = None
         self._last_t_s: float | None = None
 
     @property
     def visitor(self) -> int | None:
-        """Id of the visitor present now, or None."""
-        return self._visitor
+        """Id of the primary visitor present now, or None."""
+        return self._primary
+
+    @property
+    def present(self) -> tuple[int, ...]:
+        """Ids of every visitor present now, lowest (the primary) first."""
+        return tuple(tr.visitor for tr in self._tracks if tr.visitor is not None)
+
+    def unseen(self) -> PresenceUpdate:
+        """This frame's update when the camera did not look (pose inference gated off): who is
+        present stays present, nobody is seen, nothing changes."""
+        views = tuple(
+            VisitorView(tr.visitor, tr.since_s, None)
+            for tr in self._tracks
+            if tr.visitor is not None
+        )
+        return PresenceUpdate((), self._primary, None, views)
 
     def reset(self) -> None:
-        """Forget any visit in progress (without a leave event); ids keep counting up."""
-        self._visitor = None
-        self._seen_since_s = None
-        self._last_seen_s = 0.0
+        """Forget every visit in progress (without leave events); ids keep counting up."""
+        self._tracks = []
+        self._primary = None
         self._last_t_s = None
 
     def counts(self, skeleton: Skeleton) -> bool:
@@ -145,46 +214,99 @@ class PresenceTracker:
             return x, y
         return None
 
-    def _choose(self, skeletons: Sequence[Skeleton]) -> Skeleton | None:
-        best: Skeleton | None = None
-        best_width = -math.inf
-        for s in skeletons:
-            if self.counts(s):
-                width = s.shoulder_width()
-                if width > best_width:
-                    best, best_width = s, width
-        return best
+    def _match(self, t_s: float, skeletons: Sequence[Skeleton]) -> None:
+        """Pair this frame's counting bodies with the tracks, nearest first; start candidates
+        for the bodies left over and drop the candidates that were not seen."""
+        bodies = [(s, a) for s in skeletons if (a := self._anchor(s)) is not None]
+        pairs = sorted(
+            (math.hypot(a[0] - tr.anchor[0], a[1] - tr.anchor[1]), ti, bi)
+            for ti, tr in enumerate(self._tracks)
+            for bi, (_, a) in enumerate(bodies)
+        )
+        taken_tracks: set[int] = set()
+        taken_bodies: set[int] = set()
+        for _, ti, bi in pairs:
+            if ti in taken_tracks or bi in taken_bodies:
+                continue
+            taken_tracks.add(ti)
+            taken_bodies.add(bi)
+            track = self._tracks[ti]
+            track.body, track.anchor = bodies[bi]
+            track.last_seen_s = t_s
+        kept: list[_Track] = []
+        for ti, track in enumerate(self._tracks):
+            if ti in taken_tracks:
+                kept.append(track)
+            elif track.visitor is not None:  # a dropout: the visitor stays for now
+                track.body = None
+                kept.append(track)
+        # New candidates, nearest (widest shoulders) first, so they get their ids in that order.
+        fresh = sorted(
+            (bi for bi in range(len(bodies)) if bi not in taken_bodies),
+            key=lambda bi: (-bodies[bi][0].shoulder_width(), bi),
+        )
+        for bi in fresh:
+            skeleton, anchor = bodies[bi]
+            kept.append(_Track(anchor, t_s, t_s, skeleton))
+        self._tracks = kept
 
     def update(self, t_s: float, skeletons: Sequence[Skeleton]) -> PresenceUpdate:
         """Feed one frame's bodies seen at frame time ``t_s``; returns the edges and who is here."""
         if self._last_t_s is not None and t_s < self._last_t_s:
             # The clock went backwards: restart the timers on the new clock.
-            if self._seen_since_s is not None:
-                self._seen_since_s = t_s
-            self._last_seen_s = t_s
+            for track in self._tracks:
+                if track.visitor is None:
+                    track.since_s = t_s
+                track.last_seen_s = t_s
         self._last_t_s = t_s
-
-        body = self._choose(skeletons)
+        present_before = self.present
+        self._match(t_s, skeletons)
         cfg = self.config
-        if self._visitor is None:
-            if body is None:
-                self._seen_since_s = None
-                return PresenceUpdate((), None, None)
-            if self._seen_since_s is None:
-                self._seen_since_s = t_s
-            if t_s - self._seen_since_s < cfg.enter_after_s:
-                return PresenceUpdate((), None, None)
-            visitor = self._visitor = self._next_id
-            self._next_id += 1
-            self._seen_since_s = None
-            self._last_seen_s = t_s
-            return PresenceUpdate((PresenceChange("enter", visitor, t_s),), visitor, body)
 
-        visitor = self._visitor
-        if body is not None:
-            self._last_seen_s = t_s
-            return PresenceUpdate((), visitor, body)
-        if t_s - self._last_seen_s < cfg.leave_after_s:
-            return PresenceUpdate((), visitor, None)
-        self._visitor = None
-        return PresenceUpdate((PresenceChange("leave", visitor, t_s),), None, None)
+        departed = [
+            tr.visitor
+            for tr in self._tracks
+            if tr.visitor is not None
+            and tr.body is None
+            and t_s - tr.last_seen_s >= cfg.leave_after_s
+        ]
+        self._tracks = [
+            tr for tr in self._tracks if tr.visitor is None or tr.visitor not in departed
+        ]
+        arriving = [
+            tr
+            for tr in self._tracks
+            if tr.visitor is None and t_s - tr.since_s >= cfg.enter_after_s
+        ]
+        for track in arriving:
+            track.visitor, track.since_s = self._next_id, t_s
+            self._next_id += 1
+        # Visitors by id (arrival order), then the remaining candidates.
+        self._tracks.sort(key=lambda tr: (tr.visitor is None, tr.visitor or 0))
+
+        changes: list[PresenceChange] = []
+        count = len(present_before)
+        for visitor in departed:
+            count -= 1
+            changes.append(PresenceChange("depart" if count else "leave", visitor, t_s))
+        for track in arriving:
+            assert track.visitor is not None
+            changes.append(PresenceChange("arrive" if count else "enter", track.visitor, t_s))
+            count += 1
+        present = self.present
+        primary = present[0] if present else None
+        if (
+            self._primary is not None
+            and primary is not None
+            and primary != self._primary
+            and not any(c.kind == "enter" for c in changes)
+        ):
+            changes.append(PresenceChange("primary", primary, t_s, previous=self._primary))
+        self._primary = primary
+        views = tuple(
+            VisitorView(tr.visitor, tr.since_s, tr.body)
+            for tr in self._tracks
+            if tr.visitor is not None
+        )
+        body = views[0].body if views else None
+        return PresenceUpdate(tuple(changes), primary, body, views)

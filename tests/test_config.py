@@ -103,7 +103,8 @@ def test_unknown_event_cue_and_target_all_reported_at_once() -> None:
         'show.states.attract.on_enter[0]: unknown cue (got "helo"); '
         "expected one of none defined in [cues]",
         'show.states.welcome.transitions[1].on: unknown event (got "gesture.wav"); '
-        'expected one of "presence.enter", "presence.leave", "engagement.high", '
+        'expected one of "presence.enter", "presence.leave", "presence.arrive", '
+        '"presence.depart", "presence.primary", "engagement.high", '
         '"engagement.low", "sensor.fault", "sensor.ok", "gesture.wave", '
         '"gesture.hands_up"; did you mean "gesture.wave"?',
     ]
@@ -284,7 +285,8 @@ def test_a_show_using_a_gesture_that_is_off_says_how_to_turn_it_on() -> None:
     assert problems(show) == [
         "show.states.a.transitions[0].on: the lean_left gesture is not enabled "
         '(got "gesture.lean_left"); expected [gestures.lean_left] enabled = true, or one of '
-        '"presence.enter", "presence.leave", "engagement.high", "engagement.low", '
+        '"presence.enter", "presence.leave", "presence.arrive", "presence.depart", '
+        '"presence.primary", "engagement.high", "engagement.low", '
         '"sensor.fault", "sensor.ok", "gesture.wave", "gesture.hands_up"'
     ]
     assert loads("[gestures.lean_left]\nenabled = true\n" + show).show.initial == "a"

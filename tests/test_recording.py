@@ -65,7 +65,7 @@ def _assert_same_after_rounding(got: Frame, want: Frame) -> None:
 
 def test_header_line_is_the_documented_one() -> None:
     assert encode_header(HEADER) == (
-        '{"format":"exhibit-recording","version":2,"source":"video:clip.avi","fps":30.0,'
+        '{"format":"exhibit-recording","version":3,"source":"video:clip.avi","fps":30.0,'
         '"width":640,"height":480,"landmarks":"mediapipe-pose-33"}'
     )
     assert decode_header(encode_header(HEADER)) == HEADER
@@ -144,7 +144,7 @@ def test_nan_is_not_encoded() -> None:
     ("change", "reason"),
     [
         ({"format": "other"}, "not an exhibit recording"),
-        ({"version": 3}, "made by a newer exhibit, version 3; this one reads 2"),
+        ({"version": 4}, "made by a newer exhibit, version 4; this one reads 3"),
         ({"version": 0}, "version must be a positive integer"),
         ({"width": 0}, "width must be a positive integer"),
         ({"fps": -1}, "fps must be a number >= 0"),
@@ -267,12 +267,12 @@ def test_time_going_backwards_names_the_line(tmp_path: Path) -> None:
 
 
 def test_newer_version_is_refused_clearly(tmp_path: Path) -> None:
-    header = json.loads(encode_header(HEADER)) | {"version": 3}
+    header = json.loads(encode_header(HEADER)) | {"version": 4}
     path = _write_lines(tmp_path / "new.jsonl", json.dumps(header))
     with pytest.raises(RecordingError) as info:
         read_recording(path)
     assert str(info.value) == (
-        f"{path} line 1: made by a newer exhibit, version 3; this one reads 2"
+        f"{path} line 1: made by a newer exhibit, version 4; this one reads 3"
     )
 
 
@@ -294,3 +294,69 @@ def test_header_only_recording_has_no_frames(tmp_path: Path) -> None:
     with RecordingWriter(tmp_path / "rec.jsonl", HEADER):
         pass
     assert list(read_recording(tmp_path / "rec.jsonl").frames()) == []
+
+
+# -- control commands (version 3) -------------------------------------------------------------
+
+
+def test_control_commands_round_trip_on_the_frame_they_were_applied_before(
+    tmp_path: Path,
+) -> None:
+    from exhibit.recording.controls import ControlRecord, controls_of, with_controls
+
+    toml = '[show]\ninitial = "a"\n[show.states.a]\n# Grüße\n'
+    frame = with_controls(
+        Frame(2.0, 60, 640, 480),
+        [
+            ControlRecord("goto", "explain"),
+            ControlRecord("pause"),
+            ControlRecord("config", None, toml),
+        ],
+    )
+    line = encode_frame(frame)
+    assert line == (
+        '{"t":2.0,"i":60,"skeletons":[],"control":[{"k":"goto","a":"explain"},{"k":"pause"},'
+        '{"k":"config","toml":"[show]\\ninitial = \\"a\\"\\n[show.states.a]\\n# Grüße\\n"}]}'
+    )
+    back = decode_frame(line, width_px=640, height_px=480)
+    assert controls_of(back) == controls_of(frame)
+    assert encode_frame(back) == line
+    # Frames without commands are written as before.
+    assert "control" not in encode_frame(Frame(2.0, 60, 640, 480))
+    path = tmp_path / "r.jsonl"
+    with RecordingWriter(path, HEADER) as writer:
+        writer.write(Frame(1.9, 59, 640, 480))
+        writer.write(frame)
+    frames = list(read_recording(path).frames())
+    assert [len(controls_of(f)) for f in frames] == [0, 3]
+
+
+@pytest.mark.parametrize(
+    ("control", "reason"),
+    [
+        ("[]", "frame control must be a non-empty list of commands"),
+        ('"reset"', "frame control must be a non-empty list of commands"),
+        ('[{"k":""}]', "control 0: k must be the command's name"),
+        ('[{"k":"goto","a":7}]', "control 0: a must be a string"),
+        ('[{"k":"config"}]', "control 0: a config entry needs toml"),
+        ('[{"k":"reset","toml":"x"}]', "control 0: toml belongs to a config entry"),
+        ('[{"k":"reset","when":1}]', "control 0: unknown key 'when'"),
+    ],
+)
+def test_bad_control_entries_say_why(control: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        decode_frame(f'{{"t":1,"i":0,"skeletons":[],"control":{control}}}')
+
+
+def test_control_in_an_older_version_is_refused(tmp_path: Path) -> None:
+    header = json.loads(encode_header(HEADER)) | {"version": 2}
+    path = _write_lines(
+        tmp_path / "v2.jsonl",
+        json.dumps(header),
+        '{"t":1,"i":0,"skeletons":[],"control":[{"k":"reset"}]}',
+    )
+    with pytest.raises(RecordingError, match=r"line 2: frame control is not part of version 2"):
+        list(read_recording(path).frames())
+    # A version-2 file without it reads as it always did.
+    path = _write_lines(tmp_path / "v2ok.jsonl", json.dumps(header), '{"t":1,"i":0,"skeletons":[]}')
+    assert [f.index for f in read_recording(path).frames()] == [0]

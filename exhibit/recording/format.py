@@ -24,11 +24,18 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
+from exhibit.recording.controls import (
+    CommandedFrame,
+    ControlRecord,
+    controls_of,
+    decode_control,
+    encode_control,
+)
 from exhibit.sensors.readings import decode_reading, encode_reading
 from exhibit.skeleton import NUM_LANDMARKS, Frame, Skeleton
 
 FORMAT_NAME = "exhibit-recording"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 LANDMARK_SET = "mediapipe-pose-33"
 T_DECIMALS = 6
 LANDMARK_DECIMALS = 5
@@ -37,7 +44,10 @@ HEADER_KEYS = ("format", "version", "source", "fps", "width", "height", "landmar
 FRAME_KEYS = frozenset({"t", "i", "skeletons"})
 # Sensor readings of the frame (GPIO, serial bridge): written only when there are some, so a
 # camera-only recording is unchanged; each is {"t", "s", "k", "v"} (exhibit.sensors.readings).
-OPTIONAL_FRAME_KEYS = frozenset({"sensors", "pose", "camera"})
+# Control commands applied just before the frame (version 3; exhibit/recording/controls.py):
+# written only when there are some.
+OPTIONAL_FRAME_KEYS = frozenset({"sensors", "pose", "camera", "control"})
+CONTROL_VERSION = 3
 SKELETON_KEYS = frozenset({"lm", "world"})
 
 _SEPARATORS = (",", ":")
@@ -53,7 +63,7 @@ class RecordingHeader:
 
     Example:
         >>> encode_header(RecordingHeader("camera:0", 30.0, 640, 480))[:42]
-        '{"format":"exhibit-recording","version":2,'
+        '{"format":"exhibit-recording","version":3,'
     """
 
     source: str
@@ -183,7 +193,10 @@ def encode_frame(frame: Frame) -> str:
         obj["pose"] = False
     if not frame.camera_ok:
         obj["camera"] = False
-    return json.dumps(obj, separators=_SEPARATORS, allow_nan=False)
+    controls = controls_of(frame)
+    if controls:
+        obj["control"] = [encode_control(c) for c in controls]
+    return json.dumps(obj, separators=_SEPARATORS, ensure_ascii=False, allow_nan=False)
 
 
 def _decode_rows(value: object, columns: int, what: str) -> npt.NDArray[np.float64]:
@@ -240,7 +253,8 @@ def decode_frame(
         landmarks = _decode_rows(raw["lm"], 4, f"{what} lm")
         world = None if raw["world"] is None else _decode_rows(raw["world"], 3, f"{what} world")
         skeletons.append(Skeleton(landmarks, world))
-    return Frame(
+    controls = _controls(obj, version)
+    return (CommandedFrame if controls else Frame)(
         t_s=float(t),
         index=index,
         width_px=width_px,
@@ -249,7 +263,29 @@ def decode_frame(
         sensors=tuple(readings),
         pose_ran=_flag(obj, "pose"),
         camera_ok=_flag(obj, "camera"),
+        **({"controls": controls} if controls else {}),
     )
+
+
+def _controls(obj: dict[str, Any], version: int) -> tuple[ControlRecord, ...]:
+    """A frame's ``control`` list (version 3 on): the commands applied just before it."""
+    if "control" not in obj:
+        return ()
+    if version < CONTROL_VERSION:
+        _fail(
+            f"frame control is not part of version {version} (control commands came with "
+            f"version {CONTROL_VERSION}); the header's version is wrong"
+        )
+    raw = obj["control"]
+    if not isinstance(raw, list) or not raw:
+        _fail(f"frame control must be a non-empty list of commands, got {raw!r:.80}")
+    records = []
+    for n, entry in enumerate(raw):
+        try:
+            records.append(decode_control(entry))
+        except ValueError as exc:
+            _fail(f"control {n}: {exc}")
+    return tuple(records)
 
 
 def _flag(obj: dict[str, Any], key: str) -> bool:

@@ -42,9 +42,9 @@ def cues_to_events(t_s: float, cues: tuple[CueConfig, ...], *, bundle: bool = Fa
 
 @dataclass(frozen=True)
 class ShowContext:
-    """What guards look at, measured by the pipeline on this frame: the visitor's smoothed
-    engagement (0..1), the time since the visit began (0 when nobody is here) and the number
-    of bodies counted in the interaction area."""
+    """What guards look at, measured by the pipeline on this frame: the smoothed engagement
+    (0..1), the dwell (0 when nobody is here) and the number of visitors present. Whose
+    engagement and dwell depends on ``[show] visitors`` (exhibit/show/visitors.py)."""
 
     engagement: float = 0.0
     dwell_s: float = 0.0
