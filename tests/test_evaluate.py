@@ -342,6 +342,54 @@ def test_score_leaves_failed_clips_out_and_counts_any_fire_once() -> None:
     assert [r.clip.name for r in report.failed] == ["c"]
 
 
+def test_leave_subjects_out_chooses_each_subjects_value_without_it(
+    manifest: Path, config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 5.0 body sizes never fires (F1 0 everywhere); 0.1 gives S1 F1 1.0 and S2 F1 0.5, so each
+    # subject gets 0.1, chosen on the other one, and the same counts as the plain report.
+    args = [str(manifest), "--config", str(config_path), "--cache", str(tmp_path)]
+    code, out, err = run_eval(capsys, *args, "--loso", "wave.min_amplitude=5,0.1", "--json")
+    assert code == 1 and MISSING in err  # the missing clip is named and left out
+    data = json.loads(out)
+    assert (data["gesture"], data["parameter"], data["values"]) == (
+        "wave",
+        "min_amplitude",
+        [5.0, 0.1],
+    )
+    rows = {r["subject"]: r for r in data["subjects"]}
+    assert sorted(rows) == ["S1", "S2"]
+    assert {s: r["chosen"] for s, r in rows.items()} == {"S1": 0.1, "S2": 0.1}
+    assert [rows["S2"][k] for k in ("tp", "fn", "fp", "tn")] == [1, 1, 1, 1]
+    code, out, _ = run_eval(capsys, *args, "--loso", "wave.min_amplitude=5,0.1")
+    assert "leave one subject out" in out
+    assert [line.split()[1:6] for line in out.splitlines() if line.startswith("[all]")] == [
+        ["3", "2", "1", "1", "2"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ("wave.nope=1,2", "not a numeric parameter (numeric: min_swings, min_amplitude"),
+        ("wave.min_swings=3,x", "values must be ints"),
+        ("waves.min_amplitude=0.1", "no built-in gesture 'waves'"),
+        ("min_amplitude=0.1", "GESTURE.KEY=V1,V2"),
+        ("hands_up.hold_s=0.4,0.5", "--expect LABEL=hands_up"),
+    ],
+)
+def test_a_bad_leave_subjects_out_grid_is_named(
+    grid: str,
+    message: str,
+    manifest: Path,
+    config_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = [str(manifest), "--config", str(config_path), "--cache", str(tmp_path)]
+    code, _, err = run_eval(capsys, *args, "--loso", grid)
+    assert code == 2 and message in err, err
+
+
 def test_parse_expect() -> None:
     assert parse_expect([]) == {"WAVE": "wave"}
     assert parse_expect(["WAVE=", " STRE = hands_up "]) == {"WAVE": None, "STRE": "hands_up"}

@@ -20,10 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exhibit.errors import ConfigError, ConfigSyntaxError, SourceError
+
+if TYPE_CHECKING:
+    from exhibit.config.schema import Config
+    from exhibit.gestures.evaluate import Clip
 
 
 def _subjects(text: str) -> list[str]:
@@ -75,6 +80,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    if args.loso:
+        return _leave_subjects_out(args, config, clips, cache_dir, progress)
     results = evaluate_clips(clips, config, cache_dir, jobs=args.jobs, progress=progress)
     engine_names = GestureEngine(config.gestures).names()
     report = score(results, engine_names, train)
@@ -88,6 +95,61 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(format_report(report, clips=not args.summary))
     return 1 if report.failed else 0
+
+
+def _leave_subjects_out(
+    args: argparse.Namespace,
+    config: Config,
+    clips: list[Clip],
+    cache_dir: Path,
+    progress: Callable[[str], None],
+) -> int:
+    """``eval --loso GESTURE.KEY=V1,V2,...``: score the clips once per value, then give each
+    subject the figures of the value that did best on all the other subjects."""
+    from exhibit.gestures.evaluate import (
+        Grid,
+        evaluate_clips,
+        format_leave_subjects_out,
+        leave_subjects_out,
+    )
+
+    try:
+        grid = Grid.parse(args.loso)
+    except ValueError as exc:
+        print(f"error: --loso: {exc}", file=sys.stderr)
+        return 2
+    if not any(c.expected == grid.gesture for c in clips):
+        print(
+            f"error: --loso: no clip expects {grid.gesture!r}; map a label to it with "
+            f"--expect LABEL={grid.gesture}",
+            file=sys.stderr,
+        )
+        return 2
+    runs = {}
+    failed = False
+    for value in grid.values:
+        runs[value] = evaluate_clips(
+            clips, grid.apply(config, value), cache_dir, jobs=args.jobs, progress=progress
+        )
+        failed = failed or any(r.error is not None for r in runs[value])
+    rows = leave_subjects_out(runs, grid.gesture)
+    if args.json:
+        data = {
+            "gesture": grid.gesture,
+            "parameter": grid.key,
+            "values": list(grid.values),
+            "subjects": [
+                {"subject": r.subject, "chosen": r.chosen} | r.counts.as_dict() for r in rows
+            ],
+        }
+        print(json.dumps(data, indent=1))
+    else:
+        print(format_leave_subjects_out(rows, grid))
+    for value, results in runs.items():
+        for r in results:
+            if r.error is not None and value == grid.values[0]:
+                print(f"failed: {r.error}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
@@ -198,6 +260,12 @@ def add_gesture_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "--jobs", type=int, default=1, help="MediaPipe processes for clips not yet cached"
     )
     e.add_argument("--summary", action="store_true", help="leave out the per-clip lines")
+    e.add_argument(
+        "--loso",
+        metavar="GESTURE.KEY=V1,V2,...",
+        help="leave one subject out: for each subject, choose the parameter's value that "
+        "scores best on all the other subjects and report the subject's figures with it",
+    )
     e.set_defaults(func=cmd_eval)
 
 

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import math
 import os
@@ -40,7 +41,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from exhibit.config.schema import Config, PoseConfig
+from exhibit.config.schema import BUILTIN_GESTURES, Config, GesturesConfig, PoseConfig
 from exhibit.errors import ExhibitError, SourceError
 from exhibit.filtering.skeleton_filter import SkeletonFilter
 from exhibit.gestures.engine import GestureEngine
@@ -457,6 +458,155 @@ def score(
             if report.train_subjects:
                 report.groups[report.group_of(clip.subject)][name].add(expected, fired)
     return report
+
+
+# -- leave subjects out ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One gesture parameter and the values to choose it from: ``wave.min_amplitude=0.05,0.1``.
+
+    Example:
+        >>> g = Grid.parse("wave.min_amplitude=0.05,0.1")
+        >>> g.gesture, g.key, g.values
+        ('wave', 'min_amplitude', (0.05, 0.1))
+        >>> Grid.parse("wave.min_swings=3,4").values
+        (3, 4)
+    """
+
+    gesture: str
+    key: str
+    values: tuple[float | int, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Grid:
+        """``GESTURE.KEY=V1,V2,...``; ``ValueError`` naming what is wrong and what is right."""
+        name, sep, values_text = text.partition("=")
+        gesture, dot, key = name.strip().partition(".")
+        if not sep or not dot:
+            raise ValueError(
+                f"expected GESTURE.KEY=V1,V2,... (e.g. wave.min_amplitude=0.05,0.1), got {text!r}"
+            )
+        if gesture not in BUILTIN_GESTURES:
+            raise ValueError(
+                f"no built-in gesture {gesture!r} (built-ins: {', '.join(BUILTIN_GESTURES)})"
+            )
+        default = getattr(GesturesConfig(), gesture)
+        current = getattr(default, key, None)
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            numeric = ", ".join(
+                f.name
+                for f in dataclasses.fields(default)
+                if isinstance(getattr(default, f.name), (int, float))
+                and not isinstance(getattr(default, f.name), bool)
+            )
+            raise ValueError(f"{gesture}.{key}: not a numeric parameter (numeric: {numeric})")
+        kind = int if isinstance(current, int) else float
+        try:
+            values = tuple(kind(v) for v in values_text.split(",") if v.strip())
+        except ValueError as exc:
+            raise ValueError(
+                f"{gesture}.{key}: values must be {kind.__name__}s, got {values_text!r}"
+            ) from exc
+        if not values:
+            raise ValueError(f"{gesture}.{key}: no values after '='")
+        return cls(gesture, key, values)
+
+    def apply(self, config: Config, value: float | int) -> Config:
+        """``config`` with this parameter set to ``value``."""
+        gesture_config = dataclasses.replace(
+            getattr(config.gestures, self.gesture), **{self.key: value}
+        )
+        gestures = dataclasses.replace(config.gestures, **{self.gesture: gesture_config})
+        return dataclasses.replace(config, gestures=gestures)
+
+
+@dataclass(frozen=True)
+class HeldOutSubject:
+    """One subject's figures from a value chosen without it: ``chosen`` is the grid value that
+    scored best (F1, then precision) on all the other subjects; ``counts`` are this subject's
+    clips with that value."""
+
+    subject: str
+    chosen: float | int
+    counts: Counts
+
+
+def _counts(results: Iterable[ClipResult], gesture: str) -> Counts:
+    counts = Counts()
+    for r in results:
+        if r.error is None:
+            counts.add(r.clip.expected == gesture, r.fired(gesture))
+    return counts
+
+
+def leave_subjects_out(
+    runs: Mapping[float | int, Sequence[ClipResult]], gesture: str
+) -> list[HeldOutSubject]:
+    """Per subject, the parameter value (a key of ``runs``: the clips scored with each value)
+    that gives the best F1 on the *other* subjects (ties: higher precision, then the value
+    given first), and the subject's own counts with it: figures for each subject from a choice
+    that never saw that subject.
+
+    Example:
+        >>> c = lambda s, label, fired: ClipResult(
+        ...     Clip("x", Path("x"), s, label, "wave" if label == "WAVE" else None),
+        ...     (Fire("wave", 1.0, 0.9),) if fired else ())
+        >>> runs = {0.1: [c("A", "WAVE", True), c("B", "WAVE", False), c("B", "COUG", False)],
+        ...         0.05: [c("A", "WAVE", True), c("B", "WAVE", True), c("B", "COUG", True)]}
+        >>> rows = leave_subjects_out(runs, "wave")
+        >>> [(h.subject, h.chosen, h.counts.tp, h.counts.fp) for h in rows]
+        [('A', 0.05, 1, 0), ('B', 0.1, 0, 0)]
+    """
+    values = list(runs)
+    subjects = sorted({r.clip.subject for rs in runs.values() for r in rs if r.error is None})
+    rows = []
+    for subject in subjects:
+
+        def merit(value: float | int, subject: str = subject) -> tuple[float, float, int]:
+            counts = _counts((r for r in runs[value] if r.clip.subject != subject), gesture)
+            f1, precision = counts.f1, counts.precision
+            return (
+                -1.0 if math.isnan(f1) else f1,
+                -1.0 if math.isnan(precision) else precision,
+                -values.index(value),
+            )
+
+        chosen = max(values, key=merit)
+        own = _counts((r for r in runs[chosen] if r.clip.subject == subject), gesture)
+        rows.append(HeldOutSubject(subject, chosen, own))
+    return rows
+
+
+def format_leave_subjects_out(rows: Sequence[HeldOutSubject], grid: Grid) -> str:
+    """The leave-subjects-out table: per subject the value chosen without it and its counts."""
+    name = f"{grid.gesture}.{grid.key}"
+    out = [
+        f"# {grid.gesture}: leave one subject out, {name} chosen from "
+        f"{', '.join(str(v) for v in grid.values)} on the other subjects",
+        f"{'subject':<10}{'chosen':>8}{'pos':>5}{'tp':>5}{'fn':>5}{'fp':>5}{'tn':>5}"
+        f"{'prec':>7}{'recall':>7}{'f1':>7}",
+    ]
+    total = Counts()
+    for row in rows:
+        c = row.counts
+        total.tp, total.fp, total.fn, total.tn = (
+            total.tp + c.tp,
+            total.fp + c.fp,
+            total.fn + c.fn,
+            total.tn + c.tn,
+        )
+        out.append(
+            f"{row.subject:<10}{row.chosen!s:>8}{c.tp + c.fn:>5}{c.tp:>5}{c.fn:>5}{c.fp:>5}"
+            f"{c.tn:>5}  {_rate(c.precision)}  {_rate(c.recall)}  {_rate(c.f1)}"
+        )
+    c = total
+    out.append(
+        f"{'[all]':<10}{'':>8}{c.tp + c.fn:>5}{c.tp:>5}{c.fn:>5}{c.fp:>5}{c.tn:>5}"
+        f"  {_rate(c.precision)}  {_rate(c.recall)}  {_rate(c.f1)}"
+    )
+    return "\n".join(out)
 
 
 # -- output ----------------------------------------------------------------------------------

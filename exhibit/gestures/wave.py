@@ -16,7 +16,10 @@ them is a half-swing; reversals of different signals less than ``MIN_HALF_PERIOD
 and the same. A reversal of the height that travels less than the latest side-to-side half-swing is
 not counted: a forearm swinging side to side about the elbow has its hand lowest at both sides, so
 its height goes up and down twice per swing (a slow sway would otherwise look like a wave at twice
-its rate). The half-swings must come at a waving *cadence*: consecutive reversals
+its rate). Nor is a reversal that is confirmed (the signal back by the hysteresis) more than
+``MAX_HALF_PERIOD_S`` after its extreme: a raised hand held still and then lowered confirms, at
+once, the jitter peaks of every signal during the hold, which would otherwise pass for a run.
+The half-swings must come at a waving *cadence*: consecutive reversals
 ``MIN_HALF_PERIOD_S`` (0.08 s) to ``MAX_HALF_PERIOD_S`` (0.75 s) apart (a wave is 1-4 Hz, half
 periods of 0.125-0.5 s, plus a frame of slack at 10 fps). When the last ``min_swings`` of them
 (within ``window_s``) keep that cadence, the wave fires; then nothing fires for ``refractory_s`` and
@@ -34,11 +37,14 @@ A frame is *usable* for a hand when:
 - the hand is clear of the face: the wrist, index and pinky are all at least
   ``FACE_CLEARANCE`` (0.4) yardsticks from the nose and both ears, unless the wrist is more than
   ``ABOVE_FACE`` (0.4) yardsticks above the nose; and the wrist is not on the head (within
-  ``HEAD_RADIUS``, 0.45 yardsticks, of a point ``HEAD_CENTRE_ABOVE_NOSE``, 0.15, above the
+  ``HEAD_RADIUS``, 0.4 yardsticks, of a point ``HEAD_CENTRE_ABOVE_NOSE``, 0.15, above the
   nose). Scratching the head, a phone at the ear, wiping glasses, drinking, coughing or
   sneezing into a hand all move a raised hand right there;
 - not both wrists are visible (``MIN_VISIBILITY``) and above the nose: stretching, or
-  ``hands_up``'s pose; such a frame gives no sample for either hand.
+  ``hands_up``'s pose; such a frame gives no sample for either hand. (Letting both hands up
+  with bent elbows through, for people who wave with both hands, found BIISC S012's two waves
+  but made two raised hands held still fire on small, noisy synthetic bodies: see
+  docs/gestures-evaluation.md.)
 
 Robustness: samples are taken whenever they come (10-60 fps, uneven intervals); frames without a
 skeleton or with the hand unusable are skipped, and a hand's progress survives gaps up to
@@ -86,7 +92,7 @@ MAX_BELOW_NOSE = 0.8
 FACE_CLEARANCE = 0.4
 ABOVE_FACE = 0.4
 HEAD_CENTRE_ABOVE_NOSE = 0.15
-HEAD_RADIUS = 0.45
+HEAD_RADIUS = 0.4
 ANGLE_PER_YARDSTICK = 3.0
 HEIGHT_FACTOR = 1.0
 # The hand's direction is only followed while it points up or sideways (not hanging down).
@@ -321,7 +327,11 @@ class _Hand:
                 t_ext, travel = swings[-1]
                 # A height reversal smaller than the latest side-to-side half-swing is that
                 # swing's own harmonic (the hand is lowest at both sides), not a swing of its own.
-                if k != 1 or not x_swings or travel >= x_swings[-1][1]:
+                # Nor is a reversal confirmed more than a half-period after its extreme: that is
+                # a hold followed by a slow move (a raised hand kept still, then lowered), and
+                # the jitter peaks of the hold would otherwise pass for a run of swings.
+                late = t_s - t_ext > MAX_HALF_PERIOD_S
+                if not late and (k != 1 or not x_swings or travel >= x_swings[-1][1]):
                     insort(events, (t_ext, travel / counter.threshold, k))
             counter.prune(t_s - window_s)
         oldest = t_s - window_s
