@@ -251,30 +251,8 @@ def parse_control(table: Any, path: str, checker: Checker) -> ControlConfig:
     if "allow" in table:
         raw = table["allow"]
         where = join(path, "allow")
-        if isinstance(raw, str):
-            raw = [raw]
-        if not isinstance(raw, list):
-            c.error(where, "not a list of networks", raw, 'a list such as ["192.168.1.0/24"]')
-        else:
-            networks: list[Network] = []
-            for index, item in enumerate(raw):
-                item_where = join(where, index)
-                if not isinstance(item, str):
-                    c.error(item_where, "not a network", item, 'a CIDR string such as "10.0.0.0/8"')
-                    continue
-                try:
-                    networks.append(ipaddress.ip_network(item.strip()))
-                except ValueError as exc:
-                    hint = None
-                    with contextlib.suppress(ValueError):
-                        hint = f'"{ipaddress.ip_network(item.strip(), strict=False)}"'
-                    c.error(
-                        item_where,
-                        f"not a network ({exc})",
-                        item,
-                        'an address or a CIDR network such as "192.168.1.0/24"',
-                        hint,
-                    )
+        networks = parse_networks(raw, where, c)
+        if networks is not None:
             if not networks and enabled:
                 c.error(
                     where,
@@ -282,13 +260,43 @@ def parse_control(table: Any, path: str, checker: Checker) -> ControlConfig:
                     raw,
                     'at least one network, e.g. ["127.0.0.1/32"]',
                 )
-            allow = tuple(networks)
+            allow = networks
     if enabled and any(n.prefixlen == 0 for n in allow):
         c.warnings.append(
             f"{join(path, 'allow')}: {show(table.get('allow'))} lets any host that reaches "
             f"{host}:{port} control the exhibit"
         )
     return ControlConfig(enabled=enabled, host=host, port=port, allow=allow, tcp=tcp)
+
+
+def parse_networks(raw: Any, where: str, c: Checker) -> tuple[Network, ...] | None:
+    """A list of CIDR strings (or one string) as networks; None (and errors) if not. Used by
+    every listener that takes an ``allow`` list (OSC control, HTTP status)."""
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        c.error(where, "not a list of networks", raw, 'a list such as ["192.168.1.0/24"]')
+        return None
+    networks: list[Network] = []
+    for index, item in enumerate(raw):
+        item_where = join(where, index)
+        if not isinstance(item, str):
+            c.error(item_where, "not a network", item, 'a CIDR string such as "10.0.0.0/8"')
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip()))
+        except ValueError as exc:
+            hint = None
+            with contextlib.suppress(ValueError):
+                hint = f'"{ipaddress.ip_network(item.strip(), strict=False)}"'
+            c.error(
+                item_where,
+                f"not a network ({exc})",
+                item,
+                'an address or a CIDR network such as "192.168.1.0/24"',
+                hint,
+            )
+    return tuple(networks)
 
 
 # -- the server (edge) ----------------------------------------------------------------------

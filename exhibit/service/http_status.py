@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
 import logging
@@ -46,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from exhibit.config.checker import Checker, join, show
-from exhibit.control.osc_in import DEFAULT_ALLOW, Network, parse_listen
+from exhibit.control.osc_in import DEFAULT_ALLOW, Network, parse_listen, parse_networks
 from exhibit.errors import SourceError
 
 DEFAULT_PORT = 9180
@@ -79,35 +78,6 @@ class StatusConfig:
 
 
 # -- config ---------------------------------------------------------------------------------
-
-
-def _networks(raw: Any, where: str, c: Checker) -> tuple[Network, ...] | None:
-    """A list of CIDR strings (or one string) as networks; None (and errors) if not."""
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list):
-        c.error(where, "not a list of networks", raw, 'a list such as ["192.168.1.0/24"]')
-        return None
-    networks: list[Network] = []
-    for index, item in enumerate(raw):
-        item_where = join(where, index)
-        if not isinstance(item, str):
-            c.error(item_where, "not a network", item, 'a CIDR string such as "10.0.0.0/8"')
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item.strip()))
-        except ValueError as exc:
-            hint = None
-            with contextlib.suppress(ValueError):
-                hint = f'"{ipaddress.ip_network(item.strip(), strict=False)}"'
-            c.error(
-                item_where,
-                f"not a network ({exc})",
-                item,
-                'an address or a CIDR network such as "192.168.1.0/24"',
-                hint,
-            )
-    return tuple(networks)
 
 
 def parse_status(table: Any, path: str, checker: Checker) -> StatusConfig:
@@ -162,7 +132,7 @@ def parse_status(table: Any, path: str, checker: Checker) -> StatusConfig:
 
     allow = default.allow
     if "allow" in table:
-        networks = _networks(table["allow"], join(path, "allow"), c)
+        networks = parse_networks(table["allow"], join(path, "allow"), c)
         if networks is not None:
             if not networks and enabled:
                 c.error(
