@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from exhibit.config.load import load
+from exhibit.recording.controls import ControlRecord, with_controls
 from exhibit.skeleton import LANDMARK_INDEX, FloatArray
 from exhibit.synth.body import BodyShape, PinholeCamera, Pose, make_skeleton
 from exhibit.ui import pygame  # imported quietly
@@ -287,3 +288,15 @@ def test_bad_inputs_give_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "missing.toml: no such file" in err
     assert "show.states: no states" in err
     assert "none.jsonl: no such recording" in err
+
+
+def test_a_recorded_control_command_is_applied_as_in_a_replay(demo: SimState) -> None:
+    """A live run's ``/exhibit/goto`` kept in its recording: simulate follows it, as replay
+    does, so the designer sees the same show the visitors saw."""
+    state = demo
+    step(state)  # the show starts (attract)
+    quiet = state.puppet.frame(state.next_t_s(), 1)
+    commanded = with_controls(quiet, [ControlRecord("goto", "goodbye")])
+    events = step(state, commanded)
+    assert [(e.kind, e.name) for e in events][:2] == [("control", "goto"), ("state", "goodbye")]
+    assert state.pipeline.show.state == "goodbye"

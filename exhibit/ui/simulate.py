@@ -57,6 +57,7 @@ from exhibit.errors import (
 )
 from exhibit.events import Event
 from exhibit.pipeline import Pipeline
+from exhibit.recording.controls import apply_controls, controls_of
 from exhibit.skeleton import LANDMARK_INDEX, VIS, FloatArray, Frame, Skeleton
 from exhibit.synth.body import BodyShape, PinholeCamera, make_skeleton
 from exhibit.synth.script import (
@@ -387,7 +388,8 @@ def _note(state: SimState, event: Event) -> None:
 def step(state: SimState, frame: Frame | None = None, keys: Sequence[str] = ()) -> list[Event]:
     """One frame: act on ``keys``, then run the pipeline on ``frame`` (from a recording) or,
     when None, on a frame of the keyboard visitor at the next frame time. Returns the events
-    the pipeline emitted (none while paused)."""
+    the pipeline emitted (none while paused). A recorded frame's control commands and config
+    swaps (a live run's, docs/recording-format.md) are applied first, as a replay does."""
     for key in keys:
         press(state, key)
     if state.paused:
@@ -396,7 +398,10 @@ def step(state: SimState, frame: Frame | None = None, keys: Sequence[str] = ()) 
         frame = state.puppet.frame(state.next_t_s(), state.frames)
     state.frame = frame
     state.frames += 1
-    events = state.pipeline.step(frame)
+    state.pipeline, events = apply_controls(
+        state.pipeline, controls_of(frame), state.pipeline.config.base_dir
+    )
+    events += state.pipeline.step(frame)
     for event in events:
         _note(state, event)
     return events
