@@ -18,6 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from calibration.cli import add_calibrate_commands
+from exhibit.analytics.cli import add_analytics_commands
 from exhibit.config.load import load
 from exhibit.config.schema import Config
 from exhibit.errors import (
@@ -29,12 +31,19 @@ from exhibit.errors import (
 )
 from exhibit.gestures.commands import add_gesture_commands
 from exhibit.skeleton import Frame
+from exhibit.telemetry.probe import add_telemetry_commands
 
 log = logging.getLogger("exhibit")
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
 DEMO_CONFIG = DEMO_DIR / "exhibit.toml"
 DEMO_RECORDING = DEMO_DIR / "visitor.jsonl"
+
+
+DEPTH_HELP = (
+    "recorded depth (16-bit PNGs in mm + intrinsics.json) paired by time with the frames: "
+    "visitors' floor positions for [zones] and engagement (needs [calibration] file)"
+)
 
 
 def _load_config(path: str, *, resolve_hosts: bool = False) -> Config:
@@ -112,6 +121,15 @@ def open_frames(
     )
 
 
+def _with_metric(frames: Iterator[Frame], config: Config, depth: str | None) -> Iterator[Frame]:
+    """Skeletons with their floor spots when there is a calibration or ``--depth`` (see
+    exhibit/depth/pairing.py); else the frames unchanged."""
+    from exhibit.depth.pairing import metric_frames
+
+    metric = metric_frames(config, depth)
+    return frames if metric is None else metric.frames(frames)
+
+
 def _record_alongside(
     frames: Iterator[Frame], path: str, spec: str, stack: ExitStack
 ) -> Iterator[Frame]:
@@ -155,10 +173,11 @@ class _ServiceTicks:
 
 
 def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
-    from exhibit.live import CueSinks, LiveControls
+    from exhibit.live import CueSinks, LiveControls, commanded
     from exhibit.pipeline import Pipeline
     from exhibit.runtime import LogSink, Pacer, Sink, TimelineSink, run_frames
     from exhibit.service import Notifier
+    from exhibit.service.writes import WriteHealth, record_alongside
 
     config = _load_config(args.config)
     spec = args.replay or args.video or str(config.camera.device)
@@ -180,18 +199,40 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
         # A live camera: while it gives no image, frames come from the clock twice a second.
         camera = args.replay is None and args.video is None
         frames = open_frames(spec, config, stack, signals, gate, 0.5 if camera else None)
+        camera_health = getattr(frames, "health", None)  # a camera or video through MediaPipe
         if feed is not None:
             frames = feed.attach(frames)
+        frames = _with_metric(frames, config, args.depth)  # floor spots: depth, calibration
+        files: dict[str, WriteHealth] = {}  # a full disk stops none of them: see docs/faults.md
+        frames = commanded(frames, lambda: live)  # commands and reloads go into --record too
         if args.record:  # what visitors did, to replay later (frames, readings; never images)
-            frames = _record_alongside(frames, args.record, spec, stack)
+            files["recording"] = WriteHealth(args.record, "recording")
+            frames = record_alongside(frames, args.record, spec, files["recording"])
         cues = CueSinks(config)
         sinks: list[Sink] = [cues]
+        from exhibit.analytics.sink import live_session_sink
+
+        sessions = live_session_sink(config, owns_store=False)  # [analytics]: one per visit
+        if sessions is not None:
+            stack.callback(sessions.store.close)  # last: the telemetry reads it until it stops
+            sinks.append(sessions)
         if args.log:
-            sinks.append(LogSink(args.log))
+            log_sink = LogSink(args.log)
+            files["event_log"] = log_sink.health
+            sinks.append(log_sink)
         if not args.quiet:
             sinks.append(TimelineSink())
-        live = LiveControls(args.config, config, cues)
+        store = sessions.store if sessions is not None else None
+        live = LiveControls(args.config, config, cues, sessions=store)
         stack.callback(live.close)
+        if live.telemetry is not None:  # [telemetry]: sensor faults out; closed before the store
+            sinks.insert(0, live.telemetry)
+        if callable(camera_health):
+            live.watch["camera"] = camera_health
+        if feed is not None and feed.link is not None:
+            live.watch["bridge"] = feed.health
+        if files:
+            live.watch["files"] = lambda: {name: h.snapshot() for name, h in files.items()}
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGHUP, lambda signum, frame: live.request_reload())
             stack.callback(signal.signal, signal.SIGHUP, previous)
@@ -210,16 +251,34 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
         f"{live.reloads} reload(s), {live.rejected} rejected",
         file=sys.stderr,
     )
+    for health in files.values():
+        if health.lost:
+            print(
+                f"{health.what} {health.path}: {health.lost} record(s) not written "
+                f"({health.last_error})",
+                file=sys.stderr,
+            )
     return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from exhibit.pipeline import Pipeline
+    from exhibit.recording.controls import RecordedControls
     from exhibit.runtime import LogSink, Sink, TimelineSink, run_frames
 
     config = _load_config(args.config)
+    sessions = None
+    if args.sessions:  # the visits as sessions, to compare configs (docs/analytics.md)
+        from exhibit.analytics.cli import replay_session_sink
+
+        sessions = replay_session_sink(config, args.sessions, args.input, args.sessions_start)
     with ExitStack() as stack:
+        if sessions is not None:
+            stack.callback(sessions.close)  # also when the input cannot be read
         frames = open_frames(args.input, config, stack)
+        frames = _with_metric(frames, config, args.depth)  # floor spots: depth, calibration
+        recorded = RecordedControls(Path(args.config).parent)  # a live run's commands, reloads
+        frames = recorded.frames(frames)
         if args.save_recording:
             frames = _record_alongside(frames, args.save_recording, args.input, stack)
         sinks: list[Sink] = []
@@ -231,7 +290,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
             from exhibit.runtime import cue_sinks
 
             sinks += cue_sinks(config)
-        result = run_frames(frames, Pipeline(config), sinks)
+        if sessions is not None:
+            sinks.append(sessions)
+        result = run_frames(frames, Pipeline(config), sinks, between=recorded)
     print(f"replayed {result.frames} frames, {result.events} events", file=sys.stderr)
     return 0
 
@@ -308,6 +369,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config_path=args.config,
         stage=args.stage,
         sensors=args.sensors,
+        sessions=args.sessions,
     )
 
 
@@ -333,11 +395,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from exhibit.recording.format import RecordingHeader
     from exhibit.recording.writer import RecordingWriter
+    from exhibit.synth.group import two_visitors
     from exhibit.synth.script import scripted_visitor
 
-    frames = scripted_visitor(fps=args.fps, seed=args.seed)
+    scene = "two_visitors" if args.two else "scripted_visitor"
+    frames = (two_visitors if args.two else scripted_visitor)(fps=args.fps, seed=args.seed)
     header = RecordingHeader(
-        source=f"synth:scripted_visitor seed={args.seed}",
+        source=f"synth:{scene} seed={args.seed}",
         fps=args.fps,
         width_px=frames[0].width_px,
         height_px=frames[0].height_px,
@@ -345,7 +409,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     with RecordingWriter(args.output, header) as writer:
         for frame in frames:
             writer.write(frame)
-    print(f"{args.output}: {len(frames)} frames ({frames[-1].t_s:.1f} s) of the scripted visitor")
+    print(f"{args.output}: {len(frames)} frames ({frames[-1].t_s:.1f} s) of {scene}")
     return 0
 
 
@@ -422,9 +486,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     from exhibit.cues.osc.encode import encode_message
 
     config = _load_config(args.config)
+    if config.status.enabled:  # [status]: the whole health over HTTP, with /healthz's verdict
+        from exhibit.service.http_status import print_status
+
+        return print_status(config.status, args.timeout, sys.stdout)
     control = config.control
     if not control.enabled:
-        print(f"error: {args.config}: [control] is not enabled; nothing to ask", file=sys.stderr)
+        print(
+            f"error: {args.config}: neither [status] nor [control] is enabled; nothing to ask",
+            file=sys.stderr,
+        )
         return 2
     host = "127.0.0.1" if control.host in ("0.0.0.0", "::") else control.host
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -477,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--record", help="also record the frames (skeletons, sensor readings) to this .jsonl"
     )
     p.add_argument("--speed", type=float, default=1.0, help="pace factor for --video/--replay")
+    p.add_argument("--depth", metavar="DIR", help=DEPTH_HELP)
     p.add_argument("--quiet", action="store_true", help="do not print the timeline")
     p.set_defaults(func=cmd_run)
 
@@ -502,6 +574,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-stream", action="store_true", help="log joint stream messages too")
     p.add_argument("--send", action="store_true", help="also send the cues to the OSC targets")
     p.add_argument("--save-recording", help="when the input is a video, keep its recording here")
+    p.add_argument("--depth", metavar="DIR", help=DEPTH_HELP)
+    p.add_argument("--sessions", metavar="DB", help="store the visits as sessions in this database")
+    p.add_argument(
+        "--sessions-start",
+        metavar="ISO",
+        help="wall-clock time of the input's start for --sessions (default: the file's date)",
+    )
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("monitor", help="print every OSC message received on the given UDP ports")
@@ -524,6 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="attach the firmware simulator (serial, via a pty) and a PIR on a mock GPIO pin",
     )
+    p.add_argument("--sessions", metavar="DB", help="store the visits here (default: [analytics])")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("bench", help="per-frame cost of the pipeline against MediaPipe inference")
@@ -544,7 +624,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("status", help="ask a running exhibit how it is (needs [control])")
+    p = sub.add_parser(
+        "status", help="ask a running exhibit how it is (needs [status] or [control])"
+    )
     p.add_argument("config")
     p.add_argument("--timeout", type=float, default=2.0)
     p.set_defaults(func=cmd_status)
@@ -593,11 +675,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bridge_sim)
 
     add_gesture_commands(sub)
+    add_calibrate_commands(sub)
+    add_analytics_commands(sub)
+    add_telemetry_commands(sub)
 
     p = sub.add_parser("synth", help="write the scripted demo visitor as a recording")
     p.add_argument("-o", "--output", default=str(DEMO_RECORDING))
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--two", action="store_true", help="two visitors (try [show] visitors)")
     p.set_defaults(func=cmd_synth)
     return parser
 

@@ -18,10 +18,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
+from exhibit.analytics.sink import SessionSink, live_session_sink
 from exhibit.config.load import load, loads
 from exhibit.config.schema import Config
 from exhibit.pipeline import Pipeline
 from exhibit.runtime import Pacer, Sink, TimelineSink, cue_sinks, run_frames
+from exhibit.sensors.health import HealthConfig
 from exhibit.skeleton import Frame
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
@@ -99,9 +101,14 @@ def _settle(helpers: list[_Helper], stop: threading.Event, quiet_s: float = 0.5)
 class SensorRig:
     """``exhibit demo --sensors``: the reference firmware simulated behind a pseudo-terminal
     (its distance sensor follows a visitor walking up) and a PIR on a mock GPIO pin that sees
-    whoever the recording shows, both fused with the camera as on a real exhibit."""
+    whoever the recording shows, both fused with the camera as on a real exhibit.
 
-    def __init__(self, config: Config, config_path: Path) -> None:
+    The simulator runs on the wall clock while the demo may run faster (``--speed``): at 40x a
+    reading every 50 ms of wall time is one every 2 s of show time, so a busy machine's hiccup
+    of a tenth of a second looked like a bridge silent for 5 s. The silence allowed is scaled
+    by the speed, so only a real stall is reported."""
+
+    def __init__(self, config: Config, config_path: Path, speed: float = 1.0) -> None:
         import tempfile
 
         from gpiozero.pins.mock import MockFactory
@@ -113,8 +120,10 @@ class SensorRig:
         self.sim = Simulator(link_path=os.path.join(self._folder.name, "usb-exhibit-pico-if00"))
         device = self.sim.start()
         text = Path(config.base_dir, "exhibit.toml").read_text(encoding="utf-8")
+        silent_s = HealthConfig().silent_after_s * max(1.0, speed)
         text += (
             f'\n[bridge]\ndevice = "{device}"\n\n[sensors]\npir = {{ type = "motion", pin = 4 }}\n'
+            f"\n[fusion.health]\nsilent_after_s = {silent_s}\n"
         )
         self.config = loads(text, source="demo with sensors", base_dir=config.base_dir)
         self.factory = MockFactory()
@@ -148,12 +157,13 @@ def run_demo(
     config_path: str | None = None,
     stage: bool | None = None,
     sensors: bool = False,
+    sessions: str | None = None,
 ) -> int:
     from exhibit.cli import _StopOnSignal, open_frames
 
     path = Path(config_path or DEMO_DIR / "exhibit.toml")
     config = load(path)
-    rig = SensorRig(config, path) if sensors else None
+    rig = SensorRig(config, path, speed) if sensors else None
     if rig is not None:
         config = rig.config
     ports = sorted({t.port for t in config.targets.values()})
@@ -167,6 +177,7 @@ def run_demo(
         flush=True,
     )
     helpers: list[_Helper] = []
+    visits: SessionSink | None = None
     if use_stage and projector is not None:
         helpers.append(
             _Helper(["stage", str(projector.port), "--echo"], "stage", "stage: listening")
@@ -187,6 +198,9 @@ def run_demo(
                 stack.callback(rig.close)
                 frames = rig.attach(frames)
             sinks: list[Sink] = [*cue_sinks(config), TimelineSink()]
+            visits = live_session_sink(config, sessions)  # for `exhibit report` afterwards
+            if visits is not None:
+                sinks.append(visits)
             result = run_frames(
                 frames, Pipeline(config), sinks, pacer=Pacer(speed=speed, stop=stop), stop=stop
             )
@@ -195,6 +209,13 @@ def run_demo(
         for helper in helpers:
             helper.stop()
     received = sum(len(h.received) for h in helpers)
+    if visits is not None:
+        where = f" --database {visits.store.path}" if sessions else ""
+        print(
+            f"demo: {visits.written} visit(s) stored in {visits.store.path}; "
+            f"see them with: exhibit report{where} --html report.html",
+            flush=True,
+        )
     print(
         f"demo: {result.frames} frames, {result.events} events; "
         f"the stage and monitor received {received} OSC messages",

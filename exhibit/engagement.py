@@ -6,6 +6,11 @@ off. What the camera can tell about that, per frame, are five cues, each scaled 
 - ``dwell``: how long the visitor has stayed, ``1 - exp(-dwell_s / dwell_tau_s)``.
 - ``proximity``: how close they stand, from the apparent body size (shoulder width, or 0.9 torso
   lengths when turned, in image heights): 0 at ``far_scale`` or smaller, 1 at ``near_scale``.
+  When the sources measured the visitor's distance to the screen in metres (depth or the
+  calibrated floor, exhibit/depth/pairing.py), that is used instead: 1 at ``near_m`` or
+  closer, 0 at ``far_m`` or farther (a child and an adult at the same spot score the same).
+  ``near_m``/``far_m`` (1.2 m: close enough to touch the screen; 3.5 m: passing by) are
+  fields of :class:`EngagementConfig` but not config keys yet.
 - ``facing``: shoulders square to the camera (their width against 0.9 torso lengths, which a
   turn does not shorten) averaged with the face being visible (nose and both eyes).
 - ``stillness``: ``1 - trunk_speed / fidget_speed`` (clamped), where trunk speed is the shoulder
@@ -71,6 +76,8 @@ class EngagementConfig:
     dwell_tau_s: float = 20.0
     near_scale: float = 0.25
     far_scale: float = 0.08
+    near_m: float = 1.2
+    far_m: float = 3.5
     fidget_speed: float = 1.0
     gesture_tau_s: float = 10.0
     smooth_s: float = 2.0
@@ -121,8 +128,11 @@ class EngagementTracker:
         """A gesture was recognized for this visitor at ``t_s``."""
         self._last_gesture_s = t_s
 
-    def components(self, t_s: float, skeleton: Skeleton) -> dict[str, float]:
-        """The five cues for one frame (also updates the trunk speed)."""
+    def components(
+        self, t_s: float, skeleton: Skeleton, distance_m: float | None = None
+    ) -> dict[str, float]:
+        """The five cues for one frame (also updates the trunk speed); ``distance_m``: the
+        measured distance to the screen, if any (proximity then uses it)."""
         c = self.config
         lm = skeleton.landmarks
         ar = self.aspect_ratio
@@ -140,7 +150,10 @@ class EngagementTracker:
         if self._arrived_s is None:
             self._arrived_s = t_s
         dwell = 1.0 - math.exp(-(t_s - self._arrived_s) / c.dwell_tau_s)
-        proximity = _clamp((scale - c.far_scale) / (c.near_scale - c.far_scale))
+        if distance_m is None:
+            proximity = _clamp((scale - c.far_scale) / (c.near_scale - c.far_scale))
+        else:
+            proximity = _clamp((c.far_m - distance_m) / (c.far_m - c.near_m))
         square = _clamp(shoulders / max(SHOULDERS_PER_TORSO * torso, MIN_SIZE))
         face = float(all(float(lm[i, 3]) >= MIN_VISIBILITY for i in (_NOSE, *_EYES)))
         facing = 0.5 * square + 0.5 * face
@@ -165,15 +178,18 @@ class EngagementTracker:
             "gestures": gestures,
         }
 
-    def update(self, t_s: float, skeleton: Skeleton | None) -> EngagementUpdate:
+    def update(
+        self, t_s: float, skeleton: Skeleton | None, distance_m: float | None = None
+    ) -> EngagementUpdate:
         """Feed the visitor's (filtered) skeleton, or ``None`` when not tracked this frame (the
-        score then decays towards 0 with the same time constant)."""
+        score then decays towards 0 with the same time constant); ``distance_m``: their
+        measured distance to the screen in metres, when known."""
         c = self.config
         if skeleton is None:
             comps = dict.fromkeys(COMPONENTS, 0.0)
             raw = 0.0
         else:
-            comps = self.components(t_s, skeleton)
+            comps = self.components(t_s, skeleton, distance_m)
             raw = sum(self._weights[n] * comps[n] for n in COMPONENTS) / self._total_weight
         dt = 0.0 if self._last_t_s is None else max(0.0, t_s - self._last_t_s)
         self._last_t_s = t_s

@@ -3,8 +3,8 @@
 An event is ``(t_s, kind, name, data)``. Kinds: ``presence`` (enter/leave), ``gesture``,
 ``state`` (the show entered a state), ``cue`` (a cue was sent: target, address, args), and
 ``stream`` (continuous joint stream; not written to logs unless asked), ``engagement``
-(``high``/``low``), ``sensor`` (``fault``/``ok``) and ``control`` (a command from another
-controller). The JSON form is
+(``high``/``low``), ``sensor`` (``fault``/``ok``), ``control`` (a command from another
+controller) and ``zone`` (``enter``/``leave`` a floor zone, ``exhibit/zones.py``). The JSON form is
 canonical (fixed key order, no whitespace, times rounded to microseconds) so that two replays of
 the same input give byte-identical logs.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 EventKind = Literal[
-    "presence", "gesture", "state", "cue", "stream", "engagement", "sensor", "control"
+    "presence", "gesture", "state", "cue", "stream", "engagement", "sensor", "control", "zone"
 ]
 
 OscArg = int | float | str | bool

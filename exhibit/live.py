@@ -12,17 +12,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from exhibit.config.load import load
+from exhibit.config.load import loads
 from exhibit.config.schema import Config
 from exhibit.cues.osc.sender import TargetStats
 from exhibit.errors import ConfigError, ConfigSyntaxError
 from exhibit.events import Event
 from exhibit.pipeline import Pipeline
+from exhibit.recording.controls import (
+    CONFIG_KIND,
+    ControlRecord,
+    apply_controls,
+    controls_of,
+    with_controls,
+)
 from exhibit.runtime import OscSink, Sink, cue_sinks
+from exhibit.skeleton import Frame
 
 log = logging.getLogger("exhibit.live")
 
@@ -88,8 +96,19 @@ class CueSinks:
             sink.close()
 
 
+def commanded(frames: Iterable[Frame], live: Callable[[], LiveControls | None]) -> Iterator[Frame]:
+    """``live().commanded(frames)``, with ``live`` looked up when the first frame is taken
+    (``exhibit run`` builds its :class:`LiveControls` after the chain of frame sources)."""
+    controls = live()
+    if controls is None:
+        yield from frames
+    else:
+        yield from controls.commanded(frames)
+
+
 class LiveControls:
-    """Call it between frames (``run_frames(..., between=live)``).
+    """Call it between frames (``run_frames(..., between=live)``); pass the frames through
+    :meth:`commanded` first so that a recording made of them holds the commands applied.
 
     ``request_reload`` (from a SIGHUP handler) only sets an event; the file itself is also
     checked every ``check_every_s`` for a new modification time.
@@ -103,7 +122,9 @@ class LiveControls:
         *,
         clock: Callable[[], float] = time.monotonic,
         check_every_s: float = 1.0,
+        sessions: Any = None,
     ) -> None:
+        """``sessions``: the session store, whose unsent sessions ``[telemetry]`` publishes."""
         self.path = Path(config_path)
         self.config = config
         self.cues = cues
@@ -116,9 +137,13 @@ class LiveControls:
         self._reload = threading.Event()
         self._started_s = clock()
         self.current: Pipeline | None = None
+        self._taken: tuple[ControlRecord, ...] | None = None
         self.fps = 0.0
         self.frames = 0
         self._last_frame_s: float | None = None
+        self.watch: dict[str, Callable[[], Any]] = {}
+        """More health by name, each a snapshot function (``exhibit run`` adds ``camera`` and
+        ``files``: the camera's gaps, the event log's and recording's writes)."""
         self.server: Any = None
         if config.control.enabled:
             from exhibit.control.osc_in import OscControlServer
@@ -127,6 +152,29 @@ class LiveControls:
                 config.control, self.status, known_states=config.show.states
             )
             self.server.start()
+        self.http: Any = None  # [status]: GET /status and /healthz (exhibit/service/http_status)
+        if config.status.enabled:
+            from exhibit.service.http_status import HttpStatusServer
+
+            self.http = HttpStatusServer(config.status, self.status)
+            try:
+                self.http.start()
+            except Exception:
+                self.close()
+                raise
+        self.telemetry: Any = None  # [telemetry]: MQTT out, remote commands in (docs/telemetry.md)
+        if config.telemetry.enabled:
+            from exhibit.telemetry.mqtt import MqttPublisher
+
+            self.telemetry = MqttPublisher(
+                config.telemetry,
+                config.name,
+                self.status,
+                sessions=sessions,
+                known_states=lambda: self.config.show.states,
+            )
+            self.watch["telemetry"] = self.telemetry.stats
+            self.telemetry.start()  # never waits for the broker
 
     def _stat(self) -> float | None:
         try:
@@ -158,14 +206,25 @@ class LiveControls:
                     "failed": stats.failed,
                     "error": stats.last_error,
                 }
-        return {
+        last_frame_s, pipeline = self._last_frame_s, self.current
+        fusion = pipeline.last_fusion if pipeline is not None else None
+        report: dict[str, Any] = {
             "frames": self.frames,
+            # /healthz: a main loop that stopped turning (see http_status.judge)
+            "last_frame_age_s": (
+                None if last_frame_s is None else round(self._clock() - last_frame_s, 3)
+            ),
+            # each sensor's health word (ok, disconnected, stuck, flapping) when fusion runs
+            "sources": {} if fusion is None else {n: s.health for n, s in fusion.states.items()},
             "reloads": self.reloads,
             "rejected_configs": self.rejected,
             "targets": targets,
             "cpu_temp_c": cpu_temperature_c(),
             "throttled": throttled(),
         }
+        for name, snapshot in self.watch.items():
+            report[name] = snapshot()
+        return report
 
     def __call__(self, pipeline: Pipeline) -> tuple[Pipeline, list[Event]]:
         events: list[Event] = []
@@ -175,9 +234,37 @@ class LiveControls:
             self.fps = rate if self.fps == 0.0 else self.fps + 0.1 * (rate - self.fps)
         self._last_frame_s = now_s
         self.frames += 1
+        # Taken with the frame (``commanded``), or now; applied the same way as in a replay.
+        taken, self._taken = self._taken, None
+        records = taken if taken is not None else self._take()
+        pipeline, applied = apply_controls(pipeline, records, self.path.parent)
+        events += applied
+        self.current = pipeline
+        return pipeline, events
+
+    def commanded(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        """``frames``, each carrying the commands and config swap applied just before it.
+
+        Why: ``exhibit run --record`` writes a frame when it is taken, before the call between
+        frames; taking the commands here, with the frame, puts them in the recording
+        (docs/recording-format.md) so that a replay gives the same events. Commands a replayed
+        recording already carries are applied too, and kept.
+        """
+        for frame in frames:
+            new = self._take()
+            self._taken = controls_of(frame) + new
+            yield with_controls(frame, new)
+
+    def _take(self) -> tuple[ControlRecord, ...]:
+        """Commands received and a config to swap in (checked once a second, or on SIGHUP)."""
+        records: list[ControlRecord] = []
         if self.server is not None:
-            for command in self.server.poll():
-                events += pipeline.control(command.kind, command.arg)
+            records += [ControlRecord(c.kind, c.arg) for c in self.server.poll()]
+        if self.telemetry is not None:  # logged as control events, reload included
+            for remote in self.telemetry.poll():
+                if remote.kind == "reload":
+                    self._reload.set()
+                records.append(ControlRecord(remote.kind, remote.arg))
         now = self._clock()
         if self._reload.is_set() or now >= self._next_check_s:
             self._next_check_s = now + self._check_every_s
@@ -185,24 +272,31 @@ class LiveControls:
             if self._reload.is_set() or (mtime is not None and mtime != self._mtime):
                 self._reload.clear()
                 self._mtime = mtime
-                pipeline = self._try_reload(pipeline)
-        self.current = pipeline
-        return pipeline, events
+                swap = self._try_reload()
+                if swap is not None:
+                    records.append(swap)
+        return tuple(records)
 
-    def _try_reload(self, pipeline: Pipeline) -> Pipeline:
+    def _try_reload(self) -> ControlRecord | None:
         try:
-            config = load(self.path)
-        except (ConfigError, ConfigSyntaxError) as exc:
+            text = self.path.read_text(encoding="utf-8")
+            config = loads(text, source=str(self.path), base_dir=self.path.parent)
+        except (OSError, UnicodeDecodeError, ConfigError, ConfigSyntaxError) as exc:
             self.rejected += 1
             log.error("config %s rejected, the old one keeps running:\n%s", self.path, exc)
-            return pipeline
+            return None
         self.reloads += 1
         self.config = config
         if self.cues is not None:
             self.cues.replace(config)
-        log.warning("config %s reloaded (state %s)", self.path, pipeline.show.state)
-        return pipeline.reconfigured(config)
+        state = self.current.show.state if self.current is not None else "?"
+        log.warning("config %s reloaded (state %s)", self.path, state)
+        return ControlRecord(CONFIG_KIND, toml=text, loaded=config)
 
     def close(self) -> None:
         if self.server is not None:
             self.server.close()
+        if getattr(self, "http", None) is not None:
+            self.http.close()
+        if getattr(self, "telemetry", None) is not None:
+            self.telemetry.close()

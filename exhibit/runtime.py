@@ -6,6 +6,7 @@ The core it drives (``Pipeline``) does neither, so pacing never changes which ev
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from exhibit.config.schema import Config
 from exhibit.cues.osc.sender import OscSender
 from exhibit.events import Cue, Event
 from exhibit.pipeline import Pipeline
+from exhibit.service.writes import WriteHealth, write_all
 from exhibit.skeleton import Frame
 
 
@@ -46,20 +48,56 @@ def cue_sinks(config: Config, *, osc: bool = True) -> list[Sink]:
     return sinks
 
 
+LOG_PENDING_MAX_BYTES = 64 * 1024
+"""An event log writes at the end of each frame, or sooner when this much is waiting."""
+
+
 class LogSink:
-    """Writes one canonical JSON line per event (stream events only when asked)."""
+    """Writes one canonical JSON line per event (stream events only when asked).
+
+    Whole lines only: a frame's lines leave in one unbuffered write when the frame ends
+    (``flush``), so a process killed at any moment leaves whole lines. A write that fails
+    (disk full) is cut back to the last whole line, counted in ``health`` and logged once;
+    the show goes on, and the log resumes when there is room again.
+    """
 
     def __init__(self, path: str | Path, include_stream: bool = False) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._file = open(path, "wb", buffering=0)  # noqa: SIM115
         self._include_stream = include_stream
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._size = 0
+        self.health = WriteHealth(str(path), "event log")
 
     def handle(self, event: Event) -> None:
         if event.kind == "stream" and not self._include_stream:
             return
-        self._file.write(event.to_json() + "\n")
+        line = (event.to_json() + "\n").encode("utf-8")
+        self._pending.append(line)
+        self._pending_bytes += len(line)
+        if self._pending_bytes >= LOG_PENDING_MAX_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the lines waiting, whole or not at all."""
+        if not self._pending or self._file.closed:
+            return
+        data, lines = b"".join(self._pending), len(self._pending)
+        self._pending, self._pending_bytes = [], 0
+        try:
+            write_all(self._file, data)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # a device such as /dev/full cannot truncate
+                self._file.truncate(self._size)
+                self._file.seek(self._size)
+            self.health.fail(exc, lines)
+            return
+        self._size += len(data)
+        self.health.ok(lines)
 
     def close(self) -> None:
+        self.flush()
         self._file.close()
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
+from exhibit.analytics.config import parse_analytics
 from exhibit.config.checker import Checker, join, show, suggest
 from exhibit.config.schema import (
     BUILTIN_GESTURES,
@@ -63,12 +64,17 @@ from exhibit.cues.sound.config import (
     parse_sounds,
 )
 from exhibit.cues.sound.cue import SoundCue
+from exhibit.depth.config import parse_calibration
 from exhibit.engagement import parse_engagement
 from exhibit.errors import ConfigError, ConfigSyntaxError
 from exhibit.fusion.config import parse_fusion
 from exhibit.gestures.rule_parse import parse_custom_gestures
 from exhibit.sensors.config import parse_sensors
+from exhibit.service.http_status import parse_status
+from exhibit.show.visitors import VISITOR_MODES
 from exhibit.skeleton import LANDMARK_NAMES
+from exhibit.telemetry.config import parse_telemetry
+from exhibit.zones import ZonesConfig, parse_zones, zone_events
 from firmware_bridge.config import parse_bridge
 
 TOP_LEVEL_KEYS = (
@@ -90,8 +96,20 @@ TOP_LEVEL_KEYS = (
     "sensors",
     "fusion",
     "bridge",
+    "zones",
+    "calibration",
+    "analytics",
+    "status",
+    "telemetry",
 )
-PRESENCE_EVENTS = ("presence.enter", "presence.leave")
+PRESENCE_EVENTS = (
+    "presence.enter",
+    "presence.leave",
+    "presence.arrive",
+    "presence.depart",
+    "presence.primary",
+)
+SHOW_KEYS = ("initial", "states", "any_state", "shutdown", "levels", "counters", "visitors")
 OTHER_EVENTS = ("engagement.high", "engagement.low", "sensor.fault", "sensor.ok")
 
 
@@ -161,8 +179,15 @@ def _build(raw: dict[str, Any], c: Checker, base_dir: Path) -> Config | None:
     engagement = parse_engagement(c.table(raw, "", "engagement"), "engagement", c)
     control = parse_control(c.table(raw, "", "control"), "control", c)
     bridge = parse_bridge(c.table(raw, "", "bridge"), "bridge", c)
+    zones = parse_zones(c.table(raw, "", "zones"), "zones", c)
+    calibration = parse_calibration(c.table(raw, "", "calibration"), "calibration", c)
+    analytics = parse_analytics(c.table(raw, "", "analytics"), "analytics", c)
+    status = parse_status(c.table(raw, "", "status"), "status", c)
+    telemetry = parse_telemetry(
+        c.table(raw, "", "telemetry"), "telemetry", c, base_dir=base_dir, exhibit_name=name
+    )
     fusion = parse_fusion(c.table(raw, "", "fusion"), "fusion", c, sensor_types(sensors, bridge))
-    show_cfg = _show(raw, c, targets, cues, gestures, locals_)
+    show_cfg = _show(raw, c, targets, cues, gestures, locals_, zones)
     if show_cfg is None:
         return None
     return Config(
@@ -183,6 +208,11 @@ def _build(raw: dict[str, Any], c: Checker, base_dir: Path) -> Config | None:
         sensors=sensors,
         fusion=fusion,
         bridge=bridge,
+        zones=zones,
+        calibration=calibration,
+        analytics=analytics,
+        status=status,
+        telemetry=telemetry,
         base_dir=str(base_dir),
         warnings=tuple(c.warnings),
     )
@@ -404,7 +434,17 @@ def _taught(t: dict[str, Any], c: Checker, base_dir: Path) -> TaughtConfig:
         refractory_s=c.number(t, p, "refractory_s", d.refractory_s, minimum=0, unit="seconds"),
     )
     path = base_dir / cfg.file
-    if not cfg.enabled or not path.exists():
+    try:
+        found = path.exists()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in it (found by fuzzing)
+        c.error(
+            join(p, "file"),
+            f"not a usable file name ({getattr(exc, 'strerror', None) or exc})",
+            cfg.file,
+            "a file name relative to the config's folder",
+        )
+        return cfg
+    if not cfg.enabled or not found:
         if "file" in t and cfg.enabled:  # not taught yet: a warning, the rest still runs
             c.warnings.append(
                 f"{join(p, 'file')}: no such file ({path}); teach a gesture with "
@@ -894,6 +934,7 @@ def _show(
     cues: Mapping[str, CueConfig],
     gestures: GesturesConfig,
     locals_: _LocalCues | None = None,
+    zones: ZonesConfig | None = None,
 ) -> ShowConfig | None:
     if "show" not in raw:
         c.error(
@@ -904,7 +945,7 @@ def _show(
         )
         return None
     t = c.table(raw, "", "show")
-    c.unknown_keys(t, "show", ("initial", "states", "any_state", "shutdown", "levels", "counters"))
+    c.unknown_keys(t, "show", SHOW_KEYS)
     levels = _names(t, "show", "levels", c, NARRATION_LEVELS)
     counters = _names(t, "show", "counters", c, ())
     states_raw = c.table(t, "show", "states")
@@ -926,7 +967,7 @@ def _show(
             "one of " + ", ".join(f'"{s}"' for s in state_names),
             f'"{hint}"' if hint else None,
         )
-    events = _event_names(gestures)
+    events = _event_names(gestures) + (zone_events(zones) if zones is not None else [])
     states: dict[str, StateConfig] = {}
     for name, value in states_raw.items():
         path = join("show.states", name)
@@ -981,6 +1022,7 @@ def _show(
         shutdown=shutdown,
         levels=levels,
         counters=counters,
+        visitors=c.choice(t, "show", "visitors", "one", VISITOR_MODES),
     )
     warnings = _show_warnings(show_cfg)
     c.warnings.extend(warnings)
@@ -1034,3 +1076,11 @@ def _check_hosts(config: Config, c: Checker) -> None:
                 target.url,
                 "a reachable host name or IP address (check the name, /etc/hosts, or DNS)",
             )
+    broker = config.telemetry
+    if broker.enabled and not resolves(broker.host):
+        c.error(
+            "telemetry.host",
+            f"MQTT broker {broker.host!r} does not resolve",
+            broker.host,
+            "the broker's host name or IP address (check the name, /etc/hosts, or DNS)",
+        )

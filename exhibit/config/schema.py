@@ -14,14 +14,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from exhibit.events import OscArg
 
 if TYPE_CHECKING:  # sections parsed by their own modules, which import this one
+    from exhibit.analytics.config import AnalyticsConfig
     from exhibit.control.osc_in import ControlConfig
     from exhibit.cues.gpio_out import OutputConfig
     from exhibit.cues.osc.targets import TargetSpec
     from exhibit.cues.sound.config import SoundsConfig
+    from exhibit.depth.config import CalibrationConfig
     from exhibit.engagement import EngagementConfig
     from exhibit.fusion.config import FusionConfig
     from exhibit.gestures.rules import RuleGestureSpec
     from exhibit.sensors.config import SensorsConfig
+    from exhibit.service.http_status import StatusConfig
+    from exhibit.telemetry.config import TelemetryConfig
+    from exhibit.zones import ZonesConfig
     from firmware_bridge.config import BridgeConfig
 
 Side = Literal["left", "right", "either"]
@@ -325,8 +330,9 @@ class GuardConfig:
     """Conditions a transition needs besides its event (``when = {...}``); all must hold.
 
     Bounds are inclusive; ``None`` means no bound. ``engagement`` is the visitor's smoothed
-    score (0..1), ``dwell_s`` the time since the visit began, ``visitors`` the bodies counted in
-    the interaction area this frame, ``counters`` the show's counters (``count = "..."``).
+    score (0..1), ``dwell_s`` the time since the visit began, ``visitors`` the visitors present
+    (tracked bodies in the interaction area, with the enter/leave hysteresis), ``counters``
+    the show's counters (``count = "..."``).
     """
 
     engagement_min: float | None = None
@@ -406,6 +412,9 @@ class ShowConfig:
     levels: tuple[str, ...] = NARRATION_LEVELS
     counters: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    visitors: str = "one"
+    """``"one"``: the show follows the primary visitor only; ``"several"``: everyone present
+    (exhibit/show/visitors.py)."""
 
 
 def sensor_types(sensors: SensorsConfig, bridge: BridgeConfig) -> dict[str, str]:
@@ -454,6 +463,19 @@ class Config:
     )
     fusion: FusionConfig = field(default_factory=_default("exhibit.fusion.config", "FusionConfig"))
     bridge: BridgeConfig = field(default_factory=_default("firmware_bridge.config", "BridgeConfig"))
+    zones: ZonesConfig = field(default_factory=_default("exhibit.zones", "ZonesConfig"))
+    calibration: CalibrationConfig = field(
+        default_factory=_default("exhibit.depth.config", "CalibrationConfig")
+    )
+    analytics: AnalyticsConfig = field(
+        default_factory=_default("exhibit.analytics.config", "AnalyticsConfig")
+    )
+    status: StatusConfig = field(
+        default_factory=_default("exhibit.service.http_status", "StatusConfig")
+    )
+    telemetry: TelemetryConfig = field(
+        default_factory=_default("exhibit.telemetry.config", "TelemetryConfig")
+    )
     base_dir: str = "."
 
     def sensor_types(self) -> dict[str, str]:
