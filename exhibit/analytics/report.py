@@ -293,10 +293,13 @@ def plots(summary: Summary) -> list[tuple[str, str]]:
     days = sorted(summary.per_day)
     fig, ax = _figure()
     x = list(range(len(days)))  # positions, not dates: one bar per day that had visits
-    ax.bar(x, [summary.per_day[d] for d in days], color=BAR, label="visits")
+    # Side by side, not overlaid: on a day when every visit converted, the second bar would
+    # hide the first.
+    ax.bar([i - 0.2 for i in x], [summary.per_day[d] for d in days], 0.4, color=BAR, label="visits")
     ax.bar(
-        x,
+        [i + 0.2 for i in x],
         [summary.converted_per_day.get(d, 0) for d in days],
+        0.4,
         color=BAR_3,
         label="went into the content",
     )
