@@ -104,7 +104,8 @@ def test_wave_hand_config_selects_the_side(v: View, frequency_hz: float) -> None
     left_only = GesturesConfig(wave=WaveConfig(hand="left"))
     right_only = GesturesConfig(wave=WaveConfig(hand="right"))
     assert not named(run(right, left_only), "wave")
-    assert [h.side for h in named(run(right, right_only), "wave")] == ["right"]
+    # A 3 s wave may fire twice (again after refractory_s); what matters is the side.
+    assert {h.side for h in named(run(right, right_only), "wave")} == {"right"}
 
 
 def test_a_long_wave_fires_again_only_after_the_refractory_period() -> None:

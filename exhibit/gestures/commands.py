@@ -1,5 +1,5 @@
-"""The ``exhibit gestures`` commands: ``eval`` (score the detectors on labelled clips) and
-``learn`` (teach a gesture by demonstration).
+"""The ``exhibit gestures`` commands: ``eval`` (score the detectors on labelled clips),
+``learn`` (teach a gesture by demonstration) and ``train-wave`` (fit the learned wave).
 
 ``add_gesture_commands(sub)`` adds the ``gestures`` subcommand to the main parser's
 subparsers; :func:`main` runs it on its own (``python -m exhibit.gestures.commands eval ...``).
@@ -29,6 +29,7 @@ from exhibit.errors import ConfigError, ConfigSyntaxError, SourceError
 if TYPE_CHECKING:
     from exhibit.config.schema import Config
     from exhibit.gestures.evaluate import Clip
+    from exhibit.gestures.wave_train import ClipWindows
 
 
 def _subjects(text: str) -> list[str]:
@@ -80,6 +81,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    if args.loso_learned:
+        return _learned_loso(args, config, clips, cache_dir, progress)
     if args.loso:
         return _leave_subjects_out(args, config, clips, cache_dir, progress)
     results = evaluate_clips(clips, config, cache_dir, jobs=args.jobs, progress=progress)
@@ -150,6 +153,141 @@ def _leave_subjects_out(
             if r.error is not None and value == grid.values[0]:
                 print(f"failed: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _wave_windows(
+    config: Config,
+    clips: list[Clip],
+    cache_dir: Path,
+    jobs: int,
+    progress: Callable[[str], None],
+) -> tuple[list[ClipWindows], list[str]]:
+    """Every clip's learned-wave windows, and whether the rule wave (the config's own
+    parameters) fired on it; the errors of clips that failed (left out)."""
+    import dataclasses
+
+    from exhibit.gestures.evaluate import evaluate_clips, recording_for
+    from exhibit.gestures.wave_train import clip_windows, frames_of
+    from exhibit.recording.reader import read_recording
+
+    wave = dataclasses.replace(config.gestures.wave, enabled=True, model="rules")
+    rules = dataclasses.replace(config, gestures=dataclasses.replace(config.gestures, wave=wave))
+    results = evaluate_clips(clips, rules, cache_dir, jobs=jobs, progress=progress)
+    windows = []
+    errors = []
+    for r in results:
+        if r.error is not None:
+            errors.append(r.error)
+            continue
+        rec = read_recording(recording_for(r.clip, config.pose, cache_dir)[0])
+        height = rec.header.height_px
+        aspect = rec.header.width_px / height if height > 0 else 640 / 480
+        cw = clip_windows(
+            r.clip.name,
+            r.clip.subject,
+            r.clip.label,
+            r.clip.expected == "wave",
+            frames_of(rec.frames()),
+            aspect,
+        )
+        cw.rules_fired = r.fired("wave")
+        windows.append(cw)
+    return windows, errors
+
+
+def _learned_loso(
+    args: argparse.Namespace,
+    config: Config,
+    clips: list[Clip],
+    cache_dir: Path,
+    progress: Callable[[str], None],
+) -> int:
+    """``eval --loso-learned``: the learned wave, leave one subject out (train on the others,
+    operating point by an inner leave-one-out on them, test on the subject)."""
+    from exhibit.gestures.wave_train import format_loso, leave_one_subject_out, synthetic_clips
+
+    if not any(c.expected == "wave" for c in clips):
+        print("error: --loso-learned: no clip expects 'wave'", file=sys.stderr)
+        return 2
+    windows, errors = _wave_windows(config, clips, cache_dir, args.jobs, progress)
+    for error in errors:
+        print(f"failed: {error}", file=sys.stderr)
+    progress(f"learned wave: {len(windows)} clips (+ synthetic), leave one subject out ...")
+    rows = leave_one_subject_out(windows + synthetic_clips(args.synthetic_views))
+    negatives = sorted({c.label for c in windows if not c.positive})
+    if args.json:
+        data = [
+            {
+                "subject": r.subject,
+                "mode": r.point.mode,
+                "threshold": r.point.threshold,
+                "min_windows": r.point.min_windows,
+                "inner_f1": r.inner_f1,
+                "tp": r.tp,
+                "fn": r.fn,
+                "fp": r.fp,
+                "false_triggers": dict(r.false_by_label),
+            }
+            for r in rows
+        ]
+        print(json.dumps({"gesture": "wave", "subjects": data}, indent=1))
+    else:
+        print(format_loso(rows, negatives))
+    return 1 if errors else 0
+
+
+def cmd_train_wave(args: argparse.Namespace) -> int:
+    """``exhibit gestures train-wave MANIFEST --config C --out FILE``: fit the learned wave on
+    every clip of the manifest; threshold and run length by leave-one-subject-out."""
+    from exhibit.config.load import load
+    from exhibit.gestures.evaluate import (
+        ManifestColumns,
+        default_cache_dir,
+        parse_expect,
+        read_manifest,
+    )
+    from exhibit.gestures.wave_train import synthetic_clips, train_model
+
+    try:
+        expect = parse_expect(args.expect)
+        config = load(args.config)
+        clips = read_manifest(
+            args.manifest,
+            expect,
+            ManifestColumns(args.file_column, args.subject_column, args.label_column),
+        )
+    except ValueError as exc:
+        print(f"error: --expect: {exc}", file=sys.stderr)
+        return 2
+    except (ConfigError, SourceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    cache_dir = Path(args.cache).expanduser() if args.cache else default_cache_dir()
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    windows, errors = _wave_windows(config, clips, cache_dir, args.jobs, progress)
+    for error in errors:
+        print(f"failed: {error}", file=sys.stderr)
+    subjects = {c.subject for c in windows}
+    # (the synthetic clips added below are always trained on, never scored)
+    if len(subjects) < 3 or not any(c.positive for c in windows):
+        print(
+            f"error: {args.manifest}: need wave clips and at least 3 subjects to choose the "
+            f"threshold by leave-one-subject-out (got {len(subjects)})",
+            file=sys.stderr,
+        )
+        return 2
+    model, point = train_model(windows + synthetic_clips(args.synthetic_views), (args.mode,))
+    model.save(args.out)
+    info = dict(model.info)
+    print(
+        f"{args.out}: {info['windows']} windows of {info['clips']} clips, {info['subjects']} "
+        f"subjects; threshold {point.threshold}, {point.min_windows} consecutive window(s) "
+        f"(leave-one-subject-out F1 {info['loso_f1']})"
+    )
+    return 1 if errors else 0
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
@@ -266,7 +404,55 @@ def add_gesture_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="leave one subject out: for each subject, choose the parameter's value that "
         "scores best on all the other subjects and report the subject's figures with it",
     )
+    e.add_argument(
+        "--loso-learned",
+        action="store_true",
+        help="score the learned wave by leave one subject out: for each subject, a model "
+        "trained on the others, its threshold, run and mode chosen on them alone",
+    )
+    e.add_argument(
+        "--synthetic-views",
+        type=int,
+        default=24,
+        metavar="N",
+        help="with --loso-learned: views of the synthetic body added to every training set "
+        "(7 clips each; default 24)",
+    )
     e.set_defaults(func=cmd_eval)
+
+    t = gsub.add_parser(
+        "train-wave",
+        help="fit the learned wave model on a manifest of labelled clips",
+        description=(
+            "Fit the learned wave (exhibit/gestures/wave_model.py) on every clip of the "
+            "manifest (pose cached as for eval); threshold and run length are chosen by "
+            "leave one subject out. Writes a small JSON of parameters, no data."
+        ),
+    )
+    t.add_argument("manifest", help="CSV with a file, subject and action column per clip")
+    t.add_argument("--config", required=True, help="exhibit config (pose settings, rule wave)")
+    t.add_argument("--out", required=True, help="model file to write (JSON)")
+    t.add_argument("--cache", help="folder for cached pose recordings (as for eval)")
+    t.add_argument("--expect", action="append", default=[], metavar="LABEL=GESTURE")
+    t.add_argument("--file-column", default="file")
+    t.add_argument("--subject-column", default="subject")
+    t.add_argument("--label-column", default="action")
+    t.add_argument("--jobs", type=int, default=1, help="MediaPipe processes for clips not cached")
+    t.add_argument(
+        "--mode",
+        choices=("learned", "both"),
+        default="both",
+        help="the [gestures.wave] model the threshold is chosen for: the learned model alone, "
+        "or either it or the rules (default both)",
+    )
+    t.add_argument(
+        "--synthetic-views",
+        type=int,
+        default=24,
+        metavar="N",
+        help="views of the synthetic body added to the training set (7 clips each; default 24)",
+    )
+    t.set_defaults(func=cmd_train_wave)
 
 
 def build_parser() -> argparse.ArgumentParser:

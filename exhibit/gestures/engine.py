@@ -34,6 +34,7 @@ from exhibit.gestures.still import StillDetector
 from exhibit.gestures.swipe import SwipeDetector
 from exhibit.gestures.t_pose import TPoseDetector
 from exhibit.gestures.wave import WaveDetector
+from exhibit.gestures.wave_model import LearnedWaveDetector
 from exhibit.skeleton import Skeleton
 
 
@@ -55,8 +56,10 @@ class GestureEngine:
         names: list[str] = []
         if c.hands_up.enabled:
             detectors.append(HandsUpDetector(c.hands_up, a))
-        if c.wave.enabled:
+        if c.wave.enabled and c.wave.model == "rules":
             detectors.append(WaveDetector(c.wave, a))
+        elif c.wave.enabled:
+            detectors.append(LearnedWaveDetector(c.wave, a))
         if c.hand_up.enabled:
             detectors.append(HandUpDetector(c.hand_up, a))
         if c.t_pose.enabled:
