@@ -9,8 +9,9 @@ off. What the camera can tell about that, per frame, are five cues, each scaled 
   When the sources measured the visitor's distance to the screen in metres (depth or the
   calibrated floor, exhibit/depth/pairing.py), that is used instead: 1 at ``near_m`` or
   closer, 0 at ``far_m`` or farther (a child and an adult at the same spot score the same).
-  ``near_m``/``far_m`` (1.2 m: close enough to touch the screen; 3.5 m: passing by) are
-  fields of :class:`EngagementConfig` but not config keys yet.
+  ``near_m`` (1.2 m: close enough to touch the screen) and ``far_m`` (3.5 m: passing by) are
+  config keys; the image cue's ``near_scale``/``far_scale`` still serve visitors without a
+  measured distance.
 - ``facing``: shoulders square to the camera (their width against 0.9 torso lengths, which a
   turn does not shorten) averaged with the face being visible (nose and both eyes).
 - ``stillness``: ``1 - trunk_speed / fidget_speed`` (clamped), where trunk speed is the shoulder
@@ -219,6 +220,8 @@ ENGAGEMENT_KEYS = (
     "dwell_tau_s",
     "near_scale",
     "far_scale",
+    "near_m",
+    "far_m",
     "fidget_speed",
     "gesture_tau_s",
     "smooth_s",
@@ -257,6 +260,8 @@ def parse_engagement(table: Mapping[str, Any], path: str, c: Checker) -> Engagem
         dwell_tau_s=positive("dwell_tau_s", "seconds"),
         near_scale=positive("near_scale", "image heights"),
         far_scale=c.number(table, path, "far_scale", d.far_scale, minimum=0.0),
+        near_m=c.number(table, path, "near_m", d.near_m, minimum=0.0, unit="metres"),
+        far_m=positive("far_m", "metres"),
         fidget_speed=positive("fidget_speed", "body sizes per second"),
         gesture_tau_s=positive("gesture_tau_s", "seconds"),
         smooth_s=positive("smooth_s", "seconds"),
@@ -270,6 +275,13 @@ def parse_engagement(table: Mapping[str, Any], path: str, c: Checker) -> Engagem
             "not smaller than near_scale",
             cfg.far_scale,
             f"a value below near_scale ({cfg.near_scale:g})",
+        )
+    if cfg.near_m >= cfg.far_m:
+        c.error(
+            join(path, "near_m"),
+            "not nearer than far_m",
+            cfg.near_m,
+            f"a distance below far_m ({cfg.far_m:g} m)",
         )
     if cfg.low >= cfg.high:
         c.error(join(path, "low"), "not below high", cfg.low, f"a value below {cfg.high:g}")

@@ -9,7 +9,13 @@ edges included) and its torso is seen well enough:
   the torso visibility is then the mean over both shoulders and both hips;
 - otherwise (hips off-frame or hidden, e.g. a visitor close to the camera) the anchor is the
   shoulder centre and the torso visibility is the mean over the two shoulders;
-- the body counts when that torso visibility is at least ``min_visibility``.
+- the body counts when that torso visibility is at least ``min_visibility``;
+- with ``[presence] zone = "NAME"``, it must also stand inside that floor zone: the sources
+  placed it on the floor (its floor spot, from depth or the calibrated floor:
+  exhibit/depth/spot.py) and the spot lies in the ``[zones.NAME]`` polygon. A body without a
+  spot (feet hidden, no depth on it) does not count on that frame; ``leave_after_s`` bridges
+  such a dropout. So people walking past behind the "stand here" spot are not visitors,
+  however large the image area.
 
 Tracking (stable ids across frames): each frame, the counting bodies are paired with the tracks
 of the previous frames nearest anchor first (greedy over all pairs, in normalized image units);
@@ -61,11 +67,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
+from exhibit.config.checker import Checker, suggest
 from exhibit.config.schema import PresenceConfig
+from exhibit.depth.spot import spot_of
 from exhibit.skeleton import LANDMARK_INDEX, VIS, Skeleton, X, Y
+from exhibit.zones import ZonesConfig, point_in_polygon
+
+if TYPE_CHECKING:
+    from exhibit.depth.config import CalibrationConfig
 
 _TORSO = [
     LANDMARK_INDEX["left_shoulder"],
@@ -210,9 +223,14 @@ class PresenceTracker:
         else:
             x, y, vis = (lsx + rsx) / 2.0, (lsy + rsy) / 2.0, (lsv + rsv) / 2.0
         x_min, y_min, x_max, y_max = self.config.area
-        if vis >= min_vis and x_min <= x <= x_max and y_min <= y <= y_max:
-            return x, y
-        return None
+        if not (vis >= min_vis and x_min <= x <= x_max and y_min <= y <= y_max):
+            return None
+        polygon = self.config.zone_polygon_m
+        if polygon:  # [presence] zone: only a body placed inside it counts
+            spot = spot_of(skeleton)
+            if spot is None or not point_in_polygon(spot.floor_xy_m, polygon):
+                return None
+        return x, y
 
     def _match(self, t_s: float, skeletons: Sequence[Skeleton]) -> None:
         """Pair this frame's counting bodies with the tracks, nearest first; start candidates
@@ -310,3 +328,36 @@ class PresenceTracker:
         )
         body = views[0].body if views else None
         return PresenceUpdate(tuple(changes), primary, body, views)
+
+
+def presence_zone(
+    presence: PresenceConfig,
+    zones: ZonesConfig,
+    calibration: CalibrationConfig,
+    base_dir: Path,
+    c: Checker,
+) -> PresenceConfig:
+    """``[presence] zone`` checked against ``[zones]`` (an error with the known names), its
+    polygon copied into the presence config; a warning when there is no calibration file, as
+    then nobody is ever placed on the floor and so nobody would count."""
+    if not presence.zone:
+        return presence
+    zone = zones.zones.get(presence.zone)
+    if zone is None:
+        known = sorted(zones.zones)
+        hint = suggest(presence.zone, known)
+        c.error(
+            "presence.zone",
+            "no such zone",
+            presence.zone,
+            "the name of a [zones.NAME] table" + (f" ({', '.join(known)})" if known else ""),
+            f'"{hint}"' if hint else None,
+        )
+        return presence
+    if not (base_dir / calibration.file).exists():
+        c.warnings.append(
+            f"presence.zone: no floor calibration ({base_dir / calibration.file}), so nobody "
+            "is placed on the floor and nobody counts as present; make one with exhibit "
+            "calibrate floor"
+        )
+    return replace(presence, zone_polygon_m=zone.polygon_m)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,7 @@ from exhibit.engagement import (
     EngagementUpdate,
     parse_engagement,
 )
-from exhibit.skeleton import Frame
+from exhibit.skeleton import Frame, Skeleton
 from exhibit.synth.body import BodyShape
 from exhibit.synth.script import idle_motion, render, scripted_visitor, walk_motion
 
@@ -110,13 +111,29 @@ def test_config_errors_name_their_paths() -> None:
         c,
     )
     assert c.problems == [
-        "engagement.wieghts: unknown key; expected one of dwell_tau_s, enabled, far_scale, "
-        "fidget_speed, gesture_tau_s, high, hold_s, low, near_scale, smooth_s, weights; "
-        'did you mean "weights"?',
+        "engagement.wieghts: unknown key; expected one of dwell_tau_s, enabled, far_m, "
+        "far_scale, fidget_speed, gesture_tau_s, high, hold_s, low, near_m, near_scale, "
+        'smooth_s, weights; did you mean "weights"?',
         "engagement.weights.dwel: unknown key; expected one of dwell, facing, gestures, "
         'proximity, stillness; did you mean "dwell"?',
         "engagement.weights.facing: out of range (got -1); expected a value >= 0",
         "engagement.low: not below high (got 0.7); expected a value below 0.6",
+    ]
+
+
+def test_metric_distances_are_config_keys() -> None:
+    c = Checker()
+    cfg = parse_engagement({"near_m": 0.8, "far_m": 2.5}, "engagement", c)
+    assert (cfg.near_m, cfg.far_m, c.problems) == (0.8, 2.5, [])
+    tracker = EngagementTracker(cfg)
+    body = Skeleton(np.full((33, 4), 0.5))
+    assert tracker.components(0.0, body, 1.65)["proximity"] == pytest.approx(0.5)
+    c = Checker()
+    parse_engagement({"near_m": 4.0, "far_m": -1}, "engagement", c)
+    assert c.problems == [
+        "engagement.far_m: out of range (got -1); expected a value > 0",
+        "engagement.near_m: not nearer than far_m (got 4.0); expected a distance below far_m "
+        "(3.5 m)",
     ]
 
 

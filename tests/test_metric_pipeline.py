@@ -309,6 +309,11 @@ def test_a_live_run_with_depth_replays_to_the_same_log(
     assert main([*replay, "--log", str(replay_log)]) == 0
     assert replay_log.read_bytes() == run_log.read_bytes()
     assert b'"kind":"zone"' in replay_log.read_bytes()
+    # The recording carries the spots (version 4): no --depth needed to replay it.
+    assert read_recording(rerecorded).header.version == 4
+    without = tmp_path / "without"
+    assert main(["replay", str(config_path), str(rerecorded), "--log", str(without)]) == 0
+    assert without.read_bytes() == run_log.read_bytes()
 
 
 def test_each_visitor_has_their_own_zone_presence_and_hidden_feet_keep_the_place() -> None:
@@ -359,3 +364,105 @@ def test_recorded_commands_stay_on_a_placed_frame() -> None:
     placed = MetricFrames(POSE, QVGA).frame(frame)
     assert controls_of(placed) == (ControlRecord("goto", "close"),)
     assert spot_of(placed.skeletons[0]) is not None
+
+
+# -- approach and retreat in metres -------------------------------------------------------------
+
+
+def _walking_config(image: float, image_back: float, metres: float) -> str:
+    way = "enabled = true\nmin_change = {}\nmin_change_m = {}\n"
+    return CONFIG + (
+        f"\n[gestures.approach]\n{way.format(image, metres)}"
+        f"\n[gestures.retreat]\n{way.format(image_back, metres)}"
+    )
+
+
+def _walks(config: Config, frames: list[Frame]) -> list[tuple[int, str]]:
+    _, steps = run_pipeline(config, frames)
+    return [(round(e.t_s * FPS), e.name) for ev in steps for e in ev if e.kind == "gesture"]
+
+
+def test_approach_and_retreat_use_the_floor_distance_when_measured(
+    scene: tuple[Path, Path, Path],
+) -> None:
+    config_path, recording, depth = scene
+    frames = list(read_recording(recording).frames())
+    step_in = PATH_Y_M.index(NEAR_Y_M)
+    step_out = step_in + PATH_Y_M[step_in:].index(FAR_Y_M)
+    # The image cue made impossible (9 times larger, 89 % smaller): only metres can fire.
+    metric_only = replace(loads(_walking_config(9.0, 0.89, 0.5)), base_dir=str(config_path.parent))
+    metric = metric_frames(metric_only, depth)
+    assert metric is not None
+    placed = list(metric.frames(frames))
+    assert _walks(metric_only, placed) == [(step_in, "approach"), (step_out, "retreat")]
+    feet = metric_frames(metric_only)  # the calibrated floor alone measures the same step
+    assert feet is not None
+    assert _walks(metric_only, list(feet.frames(frames))) == [
+        (step_in, "approach"),
+        (step_out, "retreat"),
+    ]
+    assert _walks(metric_only, frames) == []  # no spots: the (impossible) image cue
+    # The 2 m step is under a 3 m threshold: with spots, nothing; without, the image cue fires.
+    image_default = replace(loads(_walking_config(0.25, 0.2, 3.0)), base_dir="")
+    assert _walks(image_default, placed) == []
+    assert [name for _, name in _walks(image_default, frames)] == ["approach", "retreat"]
+
+
+def test_a_spot_that_comes_and_goes_never_mixes_metres_with_the_image() -> None:
+    from exhibit.config.schema import ApproachConfig, RetreatConfig
+    from exhibit.gestures.approach import ApproachDetector
+    from exhibit.gestures.features import BodyFrame
+
+    near = with_heels(scene_and_skeleton(POSE, (X_M, NEAR_Y_M))[1], (X_M, NEAR_Y_M))
+    placed = MetricFrames(POSE, QVGA).frame(Frame(0.0, 0, 320, 240, (near,))).skeletons[0]
+    detector = ApproachDetector(ApproachConfig(enabled=True), RetreatConfig(enabled=True))
+    hits = []
+    for i in range(40):  # standing still; the feet hidden on every other second
+        body = BodyFrame.of(placed if (i // 10) % 2 == 0 else near, 4 / 3)
+        assert (body.distance_m is not None) == ((i // 10) % 2 == 0)
+        hits += detector.update_body(i / FPS, body)
+    assert hits == []  # -2 m and log(0.1) are never compared
+
+
+# -- [presence] zone ----------------------------------------------------------------------------
+
+ZONED = CONFIG.replace(
+    "[calibration]", '[presence]\nzone = "near"\nleave_after_s = 0.5\n\n[calibration]'
+)
+
+
+def test_presence_in_a_zone_counts_only_the_visitors_standing_in_it(
+    scene: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    config_path, recording, _ = scene
+    zoned = replace(loads(ZONED, base_dir=config_path.parent), base_dir=str(config_path.parent))
+    assert zoned.presence.zone_polygon_m == zoned.zones.zones["near"].polygon_m
+    metric = metric_frames(zoned)  # the feet on the calibrated floor
+    assert metric is not None
+    frames = list(metric.frames(read_recording(recording).frames()))
+    _, steps = run_pipeline(zoned, frames)
+    presence = [(round(e.t_s * FPS), e.name) for ev in steps for e in ev if e.kind == "presence"]
+    step_in = PATH_Y_M.index(NEAR_Y_M)
+    step_out = step_in + PATH_Y_M[step_in:].index(FAR_Y_M)
+    # enter_after_s 0.5 after stepping in, leave_after_s 0.5 after stepping out
+    assert presence == [(step_in + 5, "enter"), (step_out + 4, "leave")]
+    # without the zone the same visitor is present from the start (enter_after_s)
+    _, steps = run_pipeline(
+        replace(zoned, presence=replace(zoned.presence, zone_polygon_m=())), frames
+    )
+    assert [(round(e.t_s * FPS), e.name) for ev in steps for e in ev if e.kind == "presence"] == [
+        (5, "enter")
+    ]
+    # no spots (no calibration): nobody is present
+    _, steps = run_pipeline(zoned, list(read_recording(recording).frames()))
+    assert not [e for ev in steps for e in ev if e.kind == "presence"]
+
+
+def test_presence_zone_is_checked_against_the_zones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        loads(ZONED.replace('zone = "near"', 'zone = "naer"'))
+    assert 'presence.zone: no such zone (got "naer")' in str(info.value)
+    assert 'did you mean "near"?' in str(info.value)
+    bare = loads(ZONED, base_dir=tmp_path)  # no calibration file there
+    assert [w.split(":")[0] for w in bare.warnings] == ["presence.zone"]
+    assert "nobody counts as present" in bare.warnings[0]

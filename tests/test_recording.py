@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from exhibit.depth.spot import FloorSpot, MetricSkeleton, spot_of
 from exhibit.errors import RecordingError
 from exhibit.recording.format import (
     RecordingHeader,
@@ -144,7 +145,7 @@ def test_nan_is_not_encoded() -> None:
     ("change", "reason"),
     [
         ({"format": "other"}, "not an exhibit recording"),
-        ({"version": 4}, "made by a newer exhibit, version 4; this one reads 3"),
+        ({"version": 5}, "made by a newer exhibit, version 5; this one reads 4"),
         ({"version": 0}, "version must be a positive integer"),
         ({"width": 0}, "width must be a positive integer"),
         ({"fps": -1}, "fps must be a number >= 0"),
@@ -267,12 +268,12 @@ def test_time_going_backwards_names_the_line(tmp_path: Path) -> None:
 
 
 def test_newer_version_is_refused_clearly(tmp_path: Path) -> None:
-    header = json.loads(encode_header(HEADER)) | {"version": 4}
+    header = json.loads(encode_header(HEADER)) | {"version": 5}
     path = _write_lines(tmp_path / "new.jsonl", json.dumps(header))
     with pytest.raises(RecordingError) as info:
         read_recording(path)
     assert str(info.value) == (
-        f"{path} line 1: made by a newer exhibit, version 4; this one reads 3"
+        f"{path} line 1: made by a newer exhibit, version 5; this one reads 4"
     )
 
 
@@ -360,3 +361,85 @@ def test_control_in_an_older_version_is_refused(tmp_path: Path) -> None:
     # A version-2 file without it reads as it always did.
     path = _write_lines(tmp_path / "v2ok.jsonl", json.dumps(header), '{"t":1,"i":0,"skeletons":[]}')
     assert [f.index for f in read_recording(path).frames()] == [0]
+
+
+# -- floor spots (version 4) -------------------------------------------------------------------
+
+
+def _placed(seed: int, spot: FloorSpot | None) -> MetricSkeleton:
+    body = _skeleton(seed)
+    return MetricSkeleton(body.landmarks, body.world_m, spot)
+
+
+SPOTS = (
+    FloorSpot.of((0.2, 3.91234567), 3.9174, 1.7, "depth"),
+    FloorSpot.of((-1.5, 0.0), 1.5, None, "feet"),
+)
+
+
+def test_floor_spots_round_trip_to_the_same_bytes() -> None:
+    frame = Frame(0.5, 15, 640, 480, (_placed(1, SPOTS[0]), _placed(2, None), _skeleton(3)))
+    line = encode_frame(frame)
+    assert (
+        '"spot":{"x_m":0.2,"y_m":3.9123,"distance_m":3.9174,"height_m":1.7,"source":"depth"}'
+        in (line)
+    )
+    back = decode_frame(line, width_px=640, height_px=480)
+    first, second, third = back.skeletons
+    assert isinstance(first, MetricSkeleton) and first.spot == SPOTS[0]
+    # measured but not placed: kept as such, so a replay does not measure it again
+    assert isinstance(second, MetricSkeleton) and second.spot is None
+    assert type(third) is Skeleton and '"spot"' not in encode_frame(Frame(0, 0, 1, 1, (third,)))
+    assert encode_frame(back) == line
+    feet = decode_frame(encode_frame(Frame(0, 0, 640, 480, (_placed(4, SPOTS[1]),))))
+    assert spot_of(feet.skeletons[0]) == SPOTS[1]
+
+
+def test_a_spot_in_an_older_version_is_refused() -> None:
+    line = encode_frame(Frame(0.5, 15, 640, 480, (_placed(1, SPOTS[0]),)))
+    with pytest.raises(ValueError, match="skeleton 0 spot is not part of version 3"):
+        decode_frame(line, version=3)
+
+
+@pytest.mark.parametrize(
+    ("spot", "reason"),
+    [
+        ([1, 2], "skeleton 0 spot must be an object with x_m, y_m"),
+        ({"x_m": 0, "y_m": 1, "distance_m": 1, "height_m": None}, "missing key 'source'"),
+        (
+            {"x_m": "1", "y_m": 1, "distance_m": 1, "height_m": None, "source": "feet"},
+            "x_m must be a number",
+        ),
+        (
+            {"x_m": 0, "y_m": 1, "distance_m": -1, "height_m": None, "source": "feet"},
+            "distance_m must be >= 0",
+        ),
+        (
+            {"x_m": 0, "y_m": 1, "distance_m": 1, "height_m": 1.7, "source": "sonar"},
+            "source must be one of depth, feet",
+        ),
+    ],
+)
+def test_bad_spots_say_why(spot: object, reason: str) -> None:
+    line = json.loads(encode_frame(Frame(0.5, 15, 640, 480, (_skeleton(1),))))
+    line["skeletons"][0]["spot"] = spot
+    with pytest.raises(ValueError, match=reason):
+        decode_frame(json.dumps(line))
+
+
+def test_the_writer_raises_the_version_only_when_spots_come(tmp_path: Path) -> None:
+    plain, placed = tmp_path / "plain.jsonl", tmp_path / "placed.jsonl"
+    with RecordingWriter(plain, HEADER) as writer:
+        for frame in _frames():
+            writer.write(frame)
+    assert read_recording(plain).header.version == 3  # no spots: as before version 4
+    with RecordingWriter(placed, HEADER) as writer:
+        writer.write(Frame(0.0, 0, 640, 480))
+        writer.write(Frame(0.1, 1, 640, 480, (_placed(1, SPOTS[0]),)))
+        writer.write(Frame(0.2, 2, 640, 480, (_placed(2, SPOTS[1]),)))
+    lines = placed.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == encode_header(RecordingHeader("video:clip.avi", 30.0, 640, 480, 4))
+    assert lines[1] == '{"t":0.0,"i":0,"skeletons":[]}'  # written while the header said 3
+    recording = read_recording(placed)
+    assert recording.header.version == 4
+    assert [spot_of(f.skeletons[0]) for f in recording.frames() if f.skeletons] == list(SPOTS)

@@ -8,7 +8,10 @@
 - :mod:`~exhibit.depth.landmarks`: a landmark's robust depth and back-projection.
 - :mod:`~exhibit.depth.geometry`: the camera's pose over the floor (camera <-> floor frame).
 - :mod:`~exhibit.depth.visitors`: a visitor in metres (floor position, height, joints).
-- :mod:`~exhibit.depth.config`: ``[calibration]`` in the config.
+- :mod:`~exhibit.depth.spot`: a body's floor spot, carried on its skeleton.
+- :mod:`~exhibit.depth.pairing`: depth (recorded or live) paired with the pose frames.
+- :mod:`~exhibit.depth.live`: a live device's newest frame, read on its own thread.
+- :mod:`~exhibit.depth.config`: ``[calibration]`` and ``[depth]`` in the config.
 """
 
 from exhibit.depth.errors import DepthDriverMissingError, DepthError, IntrinsicsError

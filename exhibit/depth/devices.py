@@ -11,8 +11,9 @@ are tested; the device code follows each vendor's documented streaming API.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -36,14 +37,33 @@ def import_driver(module: str, package: str, camera: str) -> ModuleType:
         ) from exc
 
 
-class RealSenseDepth:
-    """An Intel RealSense D4xx: depth aligned to colour (``rs.align``), in mm."""
+def missing_driver(name: str) -> str | None:
+    """What to install for depth camera ``name`` when its package is missing (None when it is
+    there, or ``name`` is no camera); looks without importing, so ``exhibit check`` stays fast.
+    """
+    if name not in DRIVERS:
+        return None
+    module, camera = DRIVERS[name]
+    if importlib.util.find_spec(module) is not None:
+        return None
+    return f"{camera}: the Python package {module!r} is not installed; " + INSTALL_HINT.format(
+        package=module
+    )
 
-    def __init__(self, width: int = 640, height: int = 480, fps: int = 30) -> None:
+
+class RealSenseDepth:
+    """An Intel RealSense D4xx: depth aligned to colour (``rs.align``), in mm. ``serial``: which
+    camera (empty: the first found)."""
+
+    def __init__(
+        self, width: int = 640, height: int = 480, fps: int = 30, serial: str = ""
+    ) -> None:
         rs: Any = import_driver("pyrealsense2", "pyrealsense2", "RealSense camera")
         self._rs = rs
         self._pipeline = rs.pipeline()
         cfg = rs.config()
+        if serial:
+            cfg.enable_device(serial)
         cfg.enable_stream(rs.stream.depth, width, height, rs.format.z16, fps)
         cfg.enable_stream(rs.stream.color, width, height, rs.format.bgr8, fps)
         try:
@@ -83,15 +103,20 @@ class RealSenseDepth:
 
 
 class OakDepth:
-    """A Luxonis OAK-D: stereo depth aligned to the colour camera (``setDepthAlign``), in mm."""
+    """A Luxonis OAK-D: stereo depth aligned to the colour camera (``setDepthAlign``), in mm.
+    ``serial``: the device's MxId (empty: the first found)."""
 
-    def __init__(self, width: int = 640, height: int = 400) -> None:
+    def __init__(
+        self, width: int = 640, height: int = 400, fps: int = 30, serial: str = ""
+    ) -> None:
         dai: Any = import_driver("depthai", "depthai", "OAK-D camera")
         pipeline = dai.Pipeline()
         left = pipeline.create(dai.node.MonoCamera)
         right = pipeline.create(dai.node.MonoCamera)
         left.setBoardSocket(dai.CameraBoardSocket.CAM_B)
         right.setBoardSocket(dai.CameraBoardSocket.CAM_C)
+        left.setFps(float(fps))
+        right.setFps(float(fps))
         stereo = pipeline.create(dai.node.StereoDepth)
         stereo.setDepthAlign(dai.CameraBoardSocket.CAM_A)
         stereo.setOutputSize(width, height)
@@ -101,7 +126,10 @@ class OakDepth:
         out.setStreamName("depth")
         stereo.depth.link(out.input)
         try:
-            self._device = dai.Device(pipeline)
+            if serial:
+                self._device = dai.Device(pipeline, dai.DeviceInfo(serial))
+            else:
+                self._device = dai.Device(pipeline)
         except RuntimeError as exc:
             raise DepthError(f"OAK-D camera: cannot open ({exc}); is it plugged in?") from exc
         m = self._device.readCalibration().getCameraIntrinsics(
@@ -132,12 +160,19 @@ class OakDepth:
         self._device.close()
 
 
-DEVICES = {"realsense": RealSenseDepth, "oakd": OakDepth}
+DEVICES: dict[str, Callable[..., RealSenseDepth | OakDepth]] = {
+    "realsense": RealSenseDepth,
+    "oakd": OakDepth,
+}
+DRIVERS = {"realsense": ("pyrealsense2", "RealSense camera"), "oakd": ("depthai", "OAK-D camera")}
 
 
-def open_device(name: str) -> RealSenseDepth | OakDepth:
-    """``realsense`` or ``oakd`` -> an open source; unknown names say what is known."""
+def open_device(
+    name: str, width: int | None = None, height: int | None = None, fps: int = 30, serial: str = ""
+) -> RealSenseDepth | OakDepth:
+    """``realsense`` or ``oakd`` -> an open source (each camera's own default size when
+    ``width``/``height`` are None); unknown names say what is known."""
     if name not in DEVICES:
         raise DepthError(f"unknown depth camera {name!r}; expected one of {', '.join(DEVICES)}")
-    source: RealSenseDepth | OakDepth = DEVICES[name]()
-    return source
+    size = {} if width is None or height is None else {"width": width, "height": height}
+    return DEVICES[name](fps=fps, serial=serial, **size)

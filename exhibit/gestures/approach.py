@@ -8,6 +8,16 @@ smallest value within the last ``window_s``; ``retreat`` when it is at most ``1 
 times its largest. With the defaults, approach means ~20 % nearer within 2 s (0.4 m/s from 4 m,
 0.2 m/s from 2 m; walking is 1-1.4 m/s) and retreat ~25 % farther.
 
+In metres, when the sources measured where the visitor stands (a depth camera, or the feet on a
+calibrated floor: the skeleton's floor spot, exhibit/depth/spot.py, read through
+``BodyFrame.distance_m``): ``approach`` fires when the floor distance to the screen is at least
+``min_change_m`` below its largest value within ``window_s``, ``retreat`` when it is
+``min_change_m`` above its smallest. A metre is a metre at any distance and for any body, where
+the image cue needs a larger step far away than near and is fooled by a bow. A visitor whose
+spot comes and goes (feet hidden for a moment) switches measure: the window starts again in the
+new one (the two are not comparable), the refractory period carries on. With the default
+``min_change_m`` of 0.5 m within 2 s, approach needs 0.25 m/s at any distance.
+
 One hit per movement: after a hit, that direction re-arms only once the change over its window
 has fallen under half of ``min_change`` (the visitor stopped, or slowed right down), and never
 sooner than ``refractory_s``. A visitor walking up from the back of the room fires ``approach``
@@ -19,7 +29,7 @@ shoulder or hip below ``MIN_VISIBILITY``, are skipped; the window is in time, so
 leave fewer samples in it. The window keeps its minimum
 and maximum in monotonic queues: constant time per frame at any frame rate.
 
-Score (0..1): 0.5 at ``min_change``, 1 at twice it.
+Score (0..1): 0.5 at ``min_change`` (``min_change_m``), 1 at twice it.
 
 Example:
     >>> from exhibit.config.schema import ApproachConfig, RetreatConfig
@@ -45,7 +55,16 @@ class _Way:
     """One direction: a monotonic queue of (t_s, log scale) over ``window_s`` keeping the
     window's extreme at the front (the minimum for approach, the maximum for retreat)."""
 
-    __slots__ = ("armed", "config", "last_hit_s", "log_change", "name", "queue", "sign")
+    __slots__ = (
+        "armed",
+        "config",
+        "last_hit_s",
+        "log_change",
+        "metric_change",
+        "name",
+        "queue",
+        "sign",
+    )
 
     def __init__(self, name: str, config: ApproachConfig | RetreatConfig, sign: float) -> None:
         self.name = name
@@ -53,6 +72,7 @@ class _Way:
         self.sign = sign  # +1: growth (approach), -1: shrinking (retreat)
         change = min(config.min_change, 0.99)
         self.log_change = math.log1p(change) if sign > 0 else -math.log1p(-change)
+        self.metric_change = config.min_change_m
         self.queue: deque[tuple[float, float]] = deque()
         self.armed = True
         self.last_hit_s: float | None = None
@@ -62,7 +82,9 @@ class _Way:
         self.armed = True
         self.last_hit_s = None
 
-    def update(self, t_s: float, value: float) -> GestureHit | None:
+    def update(self, t_s: float, value: float, metric: bool = False) -> GestureHit | None:
+        """``value``: the log scale, or with ``metric`` minus the floor distance (m)."""
+        threshold = self.metric_change if metric else self.log_change
         q, sign = self.queue, self.sign
         while q and (q[-1][1] - value) * sign >= 0.0:
             q.pop()
@@ -72,17 +94,17 @@ class _Way:
             q.popleft()
         change = (value - q[0][1]) * sign
         if not self.armed:
-            if change < 0.5 * self.log_change:
+            if change < 0.5 * threshold:
                 self.armed = True
             return None
-        if change < self.log_change:
+        if change < threshold:
             return None
         last = self.last_hit_s
         if last is not None and t_s - last < self.config.refractory_s:
             return None
         self.armed = False
         self.last_hit_s = t_s
-        return GestureHit(self.name, t_s, clamp01(0.5 * change / self.log_change))
+        return GestureHit(self.name, t_s, clamp01(0.5 * change / threshold))
 
 
 class ApproachDetector:
@@ -115,12 +137,14 @@ class ApproachDetector:
         self.names = [w.name for w in self._ways]
         self._last_s: float | None = None
         self._value = 0.0
+        self._metric = False  # the last value was a floor distance, not an image scale
 
     def reset(self) -> None:
         """Forget the window and the refractory periods."""
         for way in self._ways:
             way.reset()
         self._last_s = None
+        self._metric = False
 
     def update(self, t_s: float, skeleton: Skeleton | None) -> list[GestureHit]:
         """Feed one frame (``None``: not tracked); returns the hits it completes."""
@@ -136,7 +160,13 @@ class ApproachDetector:
         if body is None or not body.trunk_visible():
             return []
         self._last_s = t_s
-        raw = math.log(body.scale())
+        metric = body.distance_m is not None
+        if metric != self._metric:  # another measure: its window starts again
+            self._metric = metric
+            for way in self._ways:
+                way.queue.clear()
+            last = None
+        raw = -body.distance_m if body.distance_m is not None else math.log(body.scale())
         if last is None or t_s - last > SMOOTH_S:
             value = raw
         else:
@@ -144,7 +174,7 @@ class ApproachDetector:
         self._value = value
         hits: list[GestureHit] = []
         for way in self._ways:
-            hit = way.update(t_s, value)
+            hit = way.update(t_s, value, metric)
             if hit is not None:
                 hits.append(hit)
         return hits

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from exhibit.depth.spot import spot_of
 from exhibit.skeleton import LANDMARK_INDEX, Skeleton
 
 DEFAULT_ASPECT_RATIO = 640 / 480
@@ -88,6 +89,9 @@ class BodyFrame:
     hy: float = 0.0
     shoulders: float = 0.0
     torso: float = 0.0
+    # The visitor's floor distance to the screen in metres, when the sources measured it
+    # (depth or the calibrated floor: exhibit/depth/spot.py); approach/retreat prefer it.
+    distance_m: float | None = None
 
     @classmethod
     def of(cls, skeleton: Skeleton, aspect_ratio: float = DEFAULT_ASPECT_RATIO) -> BodyFrame:
@@ -102,7 +106,9 @@ class BodyFrame:
         shoulders = math.hypot(ls[0] - rs[0], ls[1] - rs[1])
         torso = math.hypot(cx - hx, cy - hy)
         size = max(shoulders, TORSO_FALLBACK * torso, MIN_SIZE)
-        return cls(rows, size, cx, cy, hx, hy, shoulders, torso)
+        spot = spot_of(skeleton)
+        distance_m = None if spot is None else spot.distance_m
+        return cls(rows, size, cx, cy, hx, hy, shoulders, torso, distance_m)
 
     def visible(self, index: int, min_visibility: float = MIN_VISIBILITY) -> bool:
         """Whether landmark ``index`` is visible enough to trust."""

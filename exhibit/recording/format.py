@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
+from exhibit.depth.spot import FloorSpot, MetricSkeleton
 from exhibit.recording.controls import (
     CommandedFrame,
     ControlRecord,
@@ -35,7 +36,13 @@ from exhibit.sensors.readings import decode_reading, encode_reading
 from exhibit.skeleton import NUM_LANDMARKS, Frame, Skeleton
 
 FORMAT_NAME = "exhibit-recording"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+"""The newest version this exhibit reads and writes."""
+PLAIN_VERSION = 3
+"""The version a recording is started in: one without floor spots stays in it, byte for byte as
+before version 4 (:class:`~exhibit.recording.writer.RecordingWriter` raises the header to
+:data:`SPOT_VERSION` when the first spot comes)."""
+SPOT_VERSION = 4
 LANDMARK_SET = "mediapipe-pose-33"
 T_DECIMALS = 6
 LANDMARK_DECIMALS = 5
@@ -49,6 +56,11 @@ FRAME_KEYS = frozenset({"t", "i", "skeletons"})
 OPTIONAL_FRAME_KEYS = frozenset({"sensors", "pose", "camera", "control"})
 CONTROL_VERSION = 3
 SKELETON_KEYS = frozenset({"lm", "world"})
+# Where the body stood (version 4; exhibit/depth/spot.py): written for a body the sources
+# measured, null when they measured it but could not place it.
+OPTIONAL_SKELETON_KEYS = frozenset({"spot"})
+SPOT_KEYS = ("x_m", "y_m", "distance_m", "height_m", "source")
+SPOT_SOURCES = ("depth", "feet")
 
 _SEPARATORS = (",", ":")
 
@@ -59,7 +71,8 @@ class RecordingHeader:
 
     ``source`` is a short description (``"video:clip.avi"``, ``"camera:0"``); ``fps`` the
     source's nominal rate (0 when unknown); ``width_px``/``height_px`` the image size the
-    normalized landmarks refer to; ``version`` the format version it was written in.
+    normalized landmarks refer to; ``version`` the format version it was written in (a new
+    recording starts in :data:`PLAIN_VERSION`; see docs/recording-format.md).
 
     Example:
         >>> encode_header(RecordingHeader("camera:0", 30.0, 640, 480))[:42]
@@ -70,7 +83,7 @@ class RecordingHeader:
     fps: float
     width_px: int
     height_px: int
-    version: int = FORMAT_VERSION
+    version: int = PLAIN_VERSION
 
 
 def _fail(reason: str) -> NoReturn:
@@ -169,6 +182,63 @@ def _rounded_rows(array: npt.NDArray[np.float64], what: str) -> list[list[float]
     return rows
 
 
+def carries_spots(frame: Frame) -> bool:
+    """True when a body of ``frame`` was measured by the sources (its line has ``spot``: a
+    version-4 line)."""
+    return any(isinstance(s, MetricSkeleton) for s in frame.skeletons)
+
+
+def encode_spot(spot: FloorSpot | None) -> dict[str, Any] | None:
+    """A body's ``spot`` (version 4): its floor numbers, or None (measured, not placed).
+
+    Example:
+        >>> encode_spot(FloorSpot.of((0.2, 3.9), 3.9051, 1.7, "depth"))
+        {'x_m': 0.2, 'y_m': 3.9, 'distance_m': 3.9051, 'height_m': 1.7, 'source': 'depth'}
+    """
+    if spot is None:
+        return None
+    x, y = spot.floor_xy_m
+    numbers = (x, y, spot.distance_m, 0.0 if spot.height_m is None else spot.height_m)
+    if not all(math.isfinite(n) for n in numbers):
+        _fail(f"spot holds NaN or infinity: {spot}")
+    return {
+        "x_m": x,
+        "y_m": y,
+        "distance_m": spot.distance_m,
+        "height_m": spot.height_m,
+        "source": spot.source,
+    }
+
+
+def decode_spot(value: object, what: str) -> FloorSpot | None:
+    """Check a skeleton's ``spot``; ``ValueError`` says what is wrong. Numbers are taken as
+    written (they were rounded when measured), so encoding gives the same bytes."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        _fail(f"{what} must be an object with {', '.join(SPOT_KEYS)} or null, got {value!r:.80}")
+    _check_keys(value, frozenset(SPOT_KEYS), frozenset(), what)
+    numbers: dict[str, float] = {}
+    for key in ("x_m", "y_m", "distance_m", "height_m"):
+        number = value[key]
+        if key == "height_m" and number is None:
+            continue
+        if not _is_number(number) or not math.isfinite(number):
+            _fail(f"{what} {key} must be a number (metres), got {number!r}")
+        numbers[key] = float(number)
+    if numbers["distance_m"] < 0:
+        _fail(f"{what} distance_m must be >= 0 (metres), got {numbers['distance_m']!r}")
+    source = value["source"]
+    if source not in SPOT_SOURCES:
+        _fail(f"{what} source must be one of {', '.join(SPOT_SOURCES)}, got {source!r}")
+    return FloorSpot(
+        (numbers["x_m"], numbers["y_m"]),
+        numbers["distance_m"],
+        numbers.get("height_m"),
+        "depth" if source == "depth" else "feet",
+    )
+
+
 def encode_frame(frame: Frame) -> str:
     """One frame line (without the newline). ``ValueError`` on NaN or infinity."""
     if not math.isfinite(frame.t_s):
@@ -176,12 +246,13 @@ def encode_frame(frame: Frame) -> str:
     skeletons = []
     for skeleton in frame.skeletons:
         world = skeleton.world_m
-        skeletons.append(
-            {
-                "lm": _rounded_rows(skeleton.landmarks, "landmarks"),
-                "world": None if world is None else _rounded_rows(world, "world landmarks"),
-            }
-        )
+        entry: dict[str, Any] = {
+            "lm": _rounded_rows(skeleton.landmarks, "landmarks"),
+            "world": None if world is None else _rounded_rows(world, "world landmarks"),
+        }
+        if isinstance(skeleton, MetricSkeleton):  # measured by the sources: where it stood
+            entry["spot"] = encode_spot(skeleton.spot)
+        skeletons.append(entry)
     obj: dict[str, Any] = {
         "t": round(frame.t_s, T_DECIMALS) + 0.0,
         "i": int(frame.index),
@@ -249,10 +320,18 @@ def decode_frame(
         what = f"skeleton {n}"
         if not isinstance(raw, dict):
             _fail(f"{what} must be an object, got {type(raw).__name__}")
-        _check_keys(raw, SKELETON_KEYS, frozenset(), what)
+        _check_keys(raw, SKELETON_KEYS, OPTIONAL_SKELETON_KEYS, what)
         landmarks = _decode_rows(raw["lm"], 4, f"{what} lm")
         world = None if raw["world"] is None else _decode_rows(raw["world"], 3, f"{what} world")
-        skeletons.append(Skeleton(landmarks, world))
+        if "spot" not in raw:
+            skeletons.append(Skeleton(landmarks, world))
+            continue
+        if version < SPOT_VERSION:
+            _fail(
+                f"{what} spot is not part of version {version} (floor spots came with version "
+                f"{SPOT_VERSION}); the header's version is wrong"
+            )
+        skeletons.append(MetricSkeleton(landmarks, world, decode_spot(raw["spot"], f"{what} spot")))
     controls = _controls(obj, version)
     return (CommandedFrame if controls else Frame)(
         t_s=float(t),

@@ -9,7 +9,13 @@ from pathlib import Path
 from types import TracebackType
 
 from exhibit.errors import RecordingError
-from exhibit.recording.format import RecordingHeader, encode_frame, encode_header
+from exhibit.recording.format import (
+    SPOT_VERSION,
+    RecordingHeader,
+    carries_spots,
+    encode_frame,
+    encode_header,
+)
 from exhibit.service.writes import write_all
 from exhibit.skeleton import Frame
 
@@ -25,6 +31,15 @@ class RecordingWriter:
     file: once reached, ``full`` turns True and further frames are not written (``write``
     returns False). Timestamps must not go backwards (``ValueError``), as the reader would
     refuse the file. Parent folders are created.
+
+    Version: the header is written at once (a recording cut after one frame must still read)
+    in ``header.version``, normally :data:`~exhibit.recording.format.PLAIN_VERSION` (3). The
+    first frame whose bodies carry floor spots (``exhibit run --record`` with depth or a floor
+    calibration) needs version 4: just before writing it, the header's version digit is
+    overwritten in place (``3`` -> ``4``, the same length, one small write at offset 0), so a
+    file with spots always says 4 and a file without them is byte for byte what it was before
+    version 4 (media/demo/visitor.jsonl and every older recording). A power cut between the
+    two writes leaves a version-4 header over version-3 lines, which reads the same.
 
     Example:
         >>> from exhibit.skeleton import Frame
@@ -77,12 +92,36 @@ class RecordingWriter:
                 f"{self.path}: frame {frame.index} at t={frame.t_s} s is before the previous "
                 f"frame's t={self._last_t} s"
             )
-        self._append(encode_frame(frame))
+        line = encode_frame(frame)
+        if self.header.version < SPOT_VERSION and carries_spots(frame):
+            self._raise_version(SPOT_VERSION)
+        self._append(line)
         self._last_t = frame.t_s
         self.frames_written += 1
         if self.full:
             log.info("%s: reached max_frames=%d; recording stopped", self.path, self.max_frames)
         return True
+
+    def _raise_version(self, version: int) -> None:
+        """Rewrite the header line in place with ``version`` (same length; see the class)."""
+        old = encode_header(self.header).encode("utf-8")
+        header = RecordingHeader(
+            self.header.source,
+            self.header.fps,
+            self.header.width_px,
+            self.header.height_px,
+            version,
+        )
+        new = encode_header(header).encode("utf-8")
+        if len(new) != len(old):  # pragma: no cover - one digit for one digit
+            raise RecordingError(f"{self.path}: cannot raise the header to version {version}")
+        try:
+            self._file.seek(0)
+            write_all(self._file, new)
+            self._file.seek(self._size)
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot write the recording ({exc})") from exc
+        self.header = header
 
     def _append(self, line: str) -> None:
         """One whole line in one unbuffered write. A write that fails or is cut short (disk
