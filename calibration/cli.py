@@ -108,6 +108,7 @@ def _capture(
 
         source: Any = open_device(args.device)
         label = f"{args.device} camera"
+        wanted = args.frames
     else:
         if not args.depth:
             raise DepthError("give a depth recording (DEPTH) or --device realsense|oakd")
@@ -115,14 +116,13 @@ def _capture(
 
         source = RecordedDepth(args.depth, intrinsics, args.format, max_frames=args.frames)
         label = str(args.depth)
+        wanted = len(source)  # a recording may hold fewer frames than asked for
     frames: list[DepthFrame] = []
     try:
         it: Iterator[DepthFrame] = source.frames()
         for frame in it:
             frames.append(frame)
-            _progress(
-                f"capturing {len(frames)}/{args.frames}: valid depth {frame.valid_fraction():.0%}"
-            )
+            _progress(f"capturing {len(frames)}/{wanted}: valid depth {frame.valid_fraction():.0%}")
             if len(frames) >= args.frames:
                 break
     finally:
@@ -423,9 +423,11 @@ def add_calibrate_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     p.add_argument("--track", help="CSV of t_s,x_m,y_m floor positions")
     p.add_argument("--depth", help="recorded depth of the technician walking the corners")
     p.add_argument("--calibration", help="the floor calibration (with --depth)")
-    p.add_argument("--format", choices=FORMATS)
+    p.add_argument("--format", choices=FORMATS, help="how depth values are stored (default mm)")
     p.add_argument("--hold-s", type=float, default=2.0, help="stand still this long per corner")
-    p.add_argument("--radius-m", type=float, default=0.15)
+    p.add_argument(
+        "--radius-m", type=float, default=0.15, help="still: within this many metres (0.15)"
+    )
     p.add_argument("-o", "--output", help="also write the [zones.NAME] table to this file")
     p.set_defaults(func=cmd_zones)
 
@@ -436,7 +438,7 @@ def add_calibrate_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     )
     p.add_argument("--config", help="the exhibit config, for its zones")
     p.add_argument("--depth", help="recorded depth, to draw the floor points")
-    p.add_argument("--format", choices=FORMATS)
+    p.add_argument("--format", choices=FORMATS, help="how depth values are stored (default mm)")
     p.set_defaults(func=cmd_report)
 
     for name in TECH_MODULES:  # the other technician tools, each in its own module

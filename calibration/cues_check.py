@@ -357,15 +357,18 @@ def check_outputs(
                 )
             else:
                 error = bank.stats()[name].last_error or "not open"
-                results.append(
-                    CueCheck(
-                        f"output:{name}",
-                        what,
-                        "failed",
-                        f"not driven: {error}",
-                        f"is GPIO{output.pin} free (not used by another program) and is the "
-                        "pin factory right for this board (GPIOZERO_PIN_FACTORY)?",
+                fix = (
+                    f"is GPIO{output.pin} free (not used by another program) and is the "
+                    "pin factory right for this board (GPIOZERO_PIN_FACTORY)?"
+                )
+                if "PinPWMUnsupported" in error:  # gpiozero's mock pins cannot dim by default
+                    fix = (
+                        f"this pin factory cannot dim GPIO{output.pin}: on the Pi use lgpio; "
+                        "off the Pi, GPIOZERO_PIN_FACTORY=mock needs "
+                        "GPIOZERO_MOCK_PIN_CLASS=mockpwmpin"
                     )
+                results.append(
+                    CueCheck(f"output:{name}", what, "failed", f"not driven: {error}", fix)
                 )
     return results
 

@@ -193,13 +193,10 @@ def learn_captured(
     *,
     add: bool = False,
 ) -> object:
-    """Hand the recordings to ``exhibit gestures learn``'s learner; the previous template
-    file is kept as ``FILE.bak`` first. Returns its ``LearnResult``; raises what it raises."""
-    from exhibit.atomic import backup_path, write_atomic
+    """Hand the recordings to ``exhibit gestures learn``'s learner (which keeps the previous
+    template file as ``FILE.bak``). Returns its ``LearnResult``; raises what it raises."""
     from exhibit.gestures.learn import ExampleSource, learn
 
-    if templates.exists():
-        write_atomic(backup_path(templates), templates.read_bytes())
     sources = [ExampleSource(c.path) for c in captured]
     return learn(name, sources, config, templates, add=add)
 

@@ -1,4 +1,4 @@
-"""Command line: ``exhibit check|run|record|replay|monitor|demo|bench|synth``.
+"""Command line of the exhibit controller: one subcommand per task, listed below.
 
 Exit codes are part of the interface: 0 success, 1 the input is invalid (config errors, a bad
 recording), 2 the input cannot be read at all (missing file, not TOML, no camera).
@@ -42,7 +42,8 @@ DEMO_RECORDING = DEMO_DIR / "visitor.jsonl"
 
 DEPTH_HELP = (
     "recorded depth (16-bit PNGs in mm + intrinsics.json) paired by time with the frames: "
-    "visitors' floor positions for [zones] and engagement (needs [calibration] file)"
+    "visitors' floor positions for [zones] and engagement (needs [calibration] file; "
+    "replaces a [depth] device)"
 )
 
 
@@ -75,13 +76,19 @@ class _StopOnSignal:
 
     hooks: list[Callable[[], None]]
 
-    def __init__(self) -> None:
+    def __init__(self, *, cues: bool = True) -> None:
+        """``cues=False`` for commands with no shutdown cues (monitor, stage, sensors): they stop
+        quietly, so ``make demo`` does not end with a monitor announcing cues it never sends."""
         self.stop = threading.Event()
         self.hooks = []
+        self._cues = cues
         self._previous: dict[int, object] = {}
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
-        log.info("signal %d: stopping after the shutdown cues", signum)
+        if self._cues:
+            log.info("signal %d: stopping after the shutdown cues", signum)
+        else:
+            log.debug("signal %d: stopping", signum)
         self.stop.set()
         for hook in self.hooks:
             hook()
@@ -121,12 +128,20 @@ def open_frames(
     )
 
 
-def _with_metric(frames: Iterator[Frame], config: Config, depth: str | None) -> Iterator[Frame]:
-    """Skeletons with their floor spots when there is a calibration or ``--depth`` (see
-    exhibit/depth/pairing.py); else the frames unchanged."""
+def _with_metric(
+    frames: Iterator[Frame],
+    config: Config,
+    depth: str | None,
+    stack: ExitStack | None = None,
+) -> Iterator[Frame]:
+    """Skeletons with their floor spots when there is a calibration, ``--depth`` or (with
+    ``stack``: the live camera of ``exhibit run``) a ``[depth] device``, closed by ``stack``
+    (see exhibit/depth/pairing.py); else the frames unchanged."""
     from exhibit.depth.pairing import metric_frames
 
-    metric = metric_frames(config, depth)
+    metric = metric_frames(config, depth, device=stack is not None)
+    if metric is not None and stack is not None:
+        stack.callback(metric.close)
     return frames if metric is None else metric.frames(frames)
 
 
@@ -202,7 +217,8 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
         camera_health = getattr(frames, "health", None)  # a camera or video through MediaPipe
         if feed is not None:
             frames = feed.attach(frames)
-        frames = _with_metric(frames, config, args.depth)  # floor spots: depth, calibration
+        # floor spots: --depth, the [depth] device (live camera only), the calibration
+        frames = _with_metric(frames, config, args.depth, stack if camera else None)
         files: dict[str, WriteHealth] = {}  # a full disk stops none of them: see docs/faults.md
         frames = commanded(frames, lambda: live)  # commands and reloads go into --record too
         if args.record:  # what visitors did, to replay later (frames, readings; never images)
@@ -341,7 +357,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from exhibit.cues.osc.monitor import run_monitor
 
     ready = threading.Event()
-    with _StopOnSignal() as signals:
+    with _StopOnSignal(cues=False) as signals:
         stop = signals.stop
         thread = threading.Thread(
             target=run_monitor,
@@ -419,9 +435,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     dot_text = to_dot(config.show, title=config.name)
     output = Path(args.output) if args.output else Path(args.config).with_suffix(".dot")
-    if output.suffix == ".dot":
-        output.write_text(dot_text, encoding="utf-8")
-    else:
+    # DOT always: beside an SVG/PNG/PDF too, so it is there even where Graphviz is not.
+    dot_path = output.with_suffix(".dot")
+    dot_path.write_text(dot_text, encoding="utf-8")
+    if output.suffix != ".dot":
+        print(f"{dot_path}: {len(config.show.states)} states")
         render(dot_text, output)
     print(f"{output}: {len(config.show.states)} states")
     return 0
@@ -431,7 +449,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
     from exhibit.ui.stage import run_stage
 
     width, _, height = args.size.partition("x")
-    with _StopOnSignal() as signals:
+    with _StopOnSignal(cues=False) as signals:
         return run_stage(
             args.port,
             host=args.host,
@@ -467,7 +485,7 @@ def cmd_sensors(args: argparse.Namespace) -> int:
     from exhibit.sensors.gpio_in import run_sensors_view
 
     config = _load_config(args.config)
-    with _StopOnSignal() as signals:
+    with _StopOnSignal(cues=False) as signals:
         return run_sensors_view(config.sensors, sys.stdout, signals.stop, args.refresh)
 
 
@@ -521,8 +539,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"fps        {float(values[2]):.1f}")
     print(f"uptime     {float(values[3]):.0f} s")
     if len(values) > 4:
-        for key, value in sorted(json.loads(values[4]).items()):
-            print(f"{key:<10} {value}")
+        for key, value in sorted(json.loads(values[4]).items()):  # as JSON, as over HTTP
+            print(f"{key:<10} {json.dumps(value, sort_keys=True, default=str)}")
     return 0
 
 
@@ -554,7 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("record", help="record a camera, video or image folder to JSON Lines")
     p.add_argument("input", help="camera index or /dev/video*, a video file, or an image folder")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="the recording to write (.jsonl)")
     p.add_argument("--config", help="take camera and pose settings from this config")
     p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     p.add_argument(
@@ -590,8 +608,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the demo exhibit: scripted visitor, cues to a local monitor")
     p.add_argument("--video", help="run the demo on this video instead of the scripted visitor")
-    p.add_argument("--speed", type=float, default=1.0)
-    p.add_argument("--config", default=str(DEMO_CONFIG))
+    p.add_argument("--speed", type=float, default=1.0, help="pace factor (8: eight times faster)")
+    p.add_argument(
+        "--config", default=str(DEMO_CONFIG), help="another exhibit (default: the demo's)"
+    )
     p.add_argument(
         "--stage",
         action=argparse.BooleanOptionalAction,
@@ -607,9 +627,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("bench", help="per-frame cost of the pipeline against MediaPipe inference")
-    p.add_argument("--frames", type=int, default=200)
+    p.add_argument("--frames", type=int, default=200, help="MediaPipe inferences to time")
     p.add_argument("--image", help="photo to time MediaPipe on (default: scikit-image's astronaut)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the figures as JSON")
     p.add_argument(
         "--gating",
         action="store_true",
@@ -628,21 +648,23 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="ask a running exhibit how it is (needs [status] or [control])"
     )
     p.add_argument("config")
-    p.add_argument("--timeout", type=float, default=2.0)
+    p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for an answer")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("graph", help="the show's state machine as a diagram (DOT; SVG/PNG via dot)")
     p.add_argument("config")
     p.add_argument(
-        "-o", "--output", help="FILE.dot (default: beside the config), .svg, .png or .pdf"
+        "-o",
+        "--output",
+        help="FILE.dot (default: beside the config), or .svg, .png, .pdf (the .dot beside it)",
     )
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("stage", help="a window standing in for the projector: shows the cues")
     p.add_argument("port", type=int, help="UDP port to receive OSC on (the projector's)")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="interface (0.0.0.0 for all)")
     p.add_argument("--size", default="960x540", help="window size WxH")
-    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--fullscreen", action="store_true", help="full screen (on the projector)")
     p.add_argument("--frames", type=int, help="stop after this many frames (for screenshots)")
     p.add_argument("--screenshot", help="save the last frame as PNG here")
     p.add_argument("--images", help="folder of scene images NAME.png (default: the demo's)")
@@ -656,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recording", help="play this recording first (.jsonl)")
     p.add_argument("--frames", type=int, help="stop after this many frames")
     p.add_argument("--screenshot", help="save the last frame as PNG here")
-    p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--speed", type=float, default=1.0, help="pace factor (4: four times faster)")
     p.add_argument("--send", action="store_true", help="also send the cues to the targets")
     p.add_argument("--log", help="write the event log (JSON Lines) here")
     p.set_defaults(func=cmd_simulate)
@@ -670,6 +692,9 @@ def build_parser() -> argparse.ArgumentParser:
         "bridge-sim",
         help="run the reference firmware on this machine behind a pseudo-terminal",
         add_help=False,
+        # Every argument, options and --help included, is the simulator's own: with "-" as a
+        # prefix here, argparse would refuse them before REMAINDER could take them.
+        prefix_chars="\0",
     )
     p.add_argument("sim_args", nargs=argparse.REMAINDER, help="see exhibit bridge-sim --help")
     p.set_defaults(func=cmd_bridge_sim)
@@ -680,9 +705,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_telemetry_commands(sub)
 
     p = sub.add_parser("synth", help="write the scripted demo visitor as a recording")
-    p.add_argument("-o", "--output", default=str(DEMO_RECORDING))
-    p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", default=str(DEMO_RECORDING), help="default: the demo's")
+    p.add_argument("--fps", type=float, default=30.0, help="frames per second")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (same seed, same bytes)")
     p.add_argument("--two", action="store_true", help="two visitors (try [show] visitors)")
     p.set_defaults(func=cmd_synth)
     return parser

@@ -216,9 +216,10 @@ def run_demo(
             f"see them with: exhibit report{where} --html report.html",
             flush=True,
         )
+    receivers = " and ".join(h.label for h in helpers) or "no receiver"
     print(
         f"demo: {result.frames} frames, {result.events} events; "
-        f"the stage and monitor received {received} OSC messages",
+        f"the {receivers} received {received} OSC messages",
         flush=True,
     )
     return 0

@@ -139,6 +139,7 @@ class LiveControls:
         self.current: Pipeline | None = None
         self._taken: tuple[ControlRecord, ...] | None = None
         self.fps = 0.0
+        self._mean_gap_s: float | None = None
         self.frames = 0
         self._last_frame_s: float | None = None
         self.watch: dict[str, Callable[[], Any]] = {}
@@ -192,7 +193,7 @@ class LiveControls:
             "state": pipeline.show.state if pipeline is not None else "",
             "visitors": pipeline.visitors if pipeline is not None else 0,
             "fps": round(self.fps, 2),
-            "uptime_s": self._clock() - self._started_s,
+            "uptime_s": round(self._clock() - self._started_s, 1),
             "health": self.health(),
         }
 
@@ -229,9 +230,14 @@ class LiveControls:
     def __call__(self, pipeline: Pipeline) -> tuple[Pipeline, list[Event]]:
         events: list[Event] = []
         now_s = self._clock()
-        if self._last_frame_s is not None and now_s > self._last_frame_s:
-            rate = 1.0 / (now_s - self._last_frame_s)
-            self.fps = rate if self.fps == 0.0 else self.fps + 0.1 * (rate - self.fps)
+        if self._last_frame_s is not None:
+            # The mean interval, inverted: a mean of 1 / interval is thrown far off by one frame
+            # that comes right after a late one (a 30 fps replay once said 400 fps).
+            gap_s = max(0.0, now_s - self._last_frame_s)
+            mean_s = self._mean_gap_s
+            self._mean_gap_s = gap_s if mean_s is None else mean_s + 0.1 * (gap_s - mean_s)
+            if self._mean_gap_s > 0.0:
+                self.fps = 1.0 / self._mean_gap_s
         self._last_frame_s = now_s
         self.frames += 1
         # Taken with the frame (``commanded``), or now; applied the same way as in a replay.

@@ -70,7 +70,7 @@ def test_unknown_key_is_named_with_a_suggestion() -> None:
     text = MINIMAL + "\n[presence]\nenter_afer_s = 1.0\n"
     assert problems(text) == [
         "presence.enter_afer_s: unknown key; expected one of area, enter_after_s, "
-        'leave_after_s, min_visibility; did you mean "enter_after_s"?'
+        'leave_after_s, min_visibility, zone; did you mean "enter_after_s"?'
     ]
 
 

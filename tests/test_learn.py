@@ -9,6 +9,7 @@ import math
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from exhibit.config.load import loads
@@ -22,7 +23,7 @@ from exhibit.gestures.learn import (
     templates_path,
 )
 from exhibit.gestures.taught import TaughtGestures
-from exhibit.gestures.templates import TemplateError, TemplateFileError
+from exhibit.gestures.templates import TemplateError, TemplateFileError, TemplateRecognizer
 from exhibit.recording.format import RecordingHeader
 from exhibit.recording.writer import RecordingWriter
 from exhibit.skeleton import Frame
@@ -219,3 +220,19 @@ def replace_joint_set(document: dict[str, object], joint_set: str) -> dict[str, 
 def test_templates_live_beside_the_config(tmp_path: Path) -> None:
     assert templates_path(tmp_path / "exhibit.toml") == tmp_path / "taught_gestures.json"
     assert templates_path(tmp_path / "exhibit.toml", "x.json") == Path("x.json")
+
+
+def test_learning_again_keeps_the_previous_templates_as_a_backup(tmp_path: Path) -> None:
+    """A bad teaching session can be undone: the file it replaced is kept as ``.bak``."""
+    from exhibit.atomic import backup_path
+    from exhibit.gestures.templates import save_templates
+
+    target = tmp_path / "taught_gestures.json"
+    ramps = [np.linspace(0.0, 1.0 + 0.1 * k, 6 + k)[:, None] * [1.0, 2.0] for k in range(3)]
+    first = TemplateRecognizer().fit(ramps, ["a"] * 3)
+    second = TemplateRecognizer().fit([r[::-1] for r in ramps], ["b"] * 3)
+    save_templates(target, first, joint_set="test", feature_spec={})
+    before = target.read_bytes()
+    save_templates(target, second, joint_set="test", feature_spec={})
+    assert backup_path(target).read_bytes() == before
+    assert target.read_bytes() != before

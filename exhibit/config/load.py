@@ -44,6 +44,7 @@ from exhibit.config.schema import (
     TaughtConfig,
     TransitionConfig,
     WaveConfig,
+    WaveModelKind,
     sensor_types,
 )
 from exhibit.control.osc_in import parse_control
@@ -64,11 +65,12 @@ from exhibit.cues.sound.config import (
     parse_sounds,
 )
 from exhibit.cues.sound.cue import SoundCue
-from exhibit.depth.config import parse_calibration
+from exhibit.depth.config import parse_calibration, parse_depth
 from exhibit.engagement import parse_engagement
 from exhibit.errors import ConfigError, ConfigSyntaxError
 from exhibit.fusion.config import parse_fusion
 from exhibit.gestures.rule_parse import parse_custom_gestures
+from exhibit.presence import presence_zone
 from exhibit.sensors.config import parse_sensors
 from exhibit.service.http_status import parse_status
 from exhibit.show.visitors import VISITOR_MODES
@@ -98,6 +100,7 @@ TOP_LEVEL_KEYS = (
     "bridge",
     "zones",
     "calibration",
+    "depth",
     "analytics",
     "status",
     "telemetry",
@@ -181,6 +184,8 @@ def _build(raw: dict[str, Any], c: Checker, base_dir: Path) -> Config | None:
     bridge = parse_bridge(c.table(raw, "", "bridge"), "bridge", c)
     zones = parse_zones(c.table(raw, "", "zones"), "zones", c)
     calibration = parse_calibration(c.table(raw, "", "calibration"), "calibration", c)
+    depth = parse_depth(c.table(raw, "", "depth"), "depth", c)
+    presence = presence_zone(presence, zones, calibration, base_dir, c)  # [presence] zone
     analytics = parse_analytics(c.table(raw, "", "analytics"), "analytics", c)
     status = parse_status(c.table(raw, "", "status"), "status", c)
     telemetry = parse_telemetry(
@@ -210,6 +215,7 @@ def _build(raw: dict[str, Any], c: Checker, base_dir: Path) -> Config | None:
         bridge=bridge,
         zones=zones,
         calibration=calibration,
+        depth=depth,
         analytics=analytics,
         status=status,
         telemetry=telemetry,
@@ -302,6 +308,15 @@ def _filter(t: dict[str, Any], c: Checker) -> FilterConfig:
     return cfg
 
 
+def _zone_name(t: dict[str, Any], p: str, c: Checker) -> str:
+    """``[presence] zone``: a zone's name, or "" (the default) for none."""
+    value = t.get("zone", "")
+    if not isinstance(value, str):
+        c.error(f"{p}.zone", "not a string", value, 'the name of a [zones.NAME] table, or ""')
+        return ""
+    return value
+
+
 def _presence(t: dict[str, Any], c: Checker) -> PresenceConfig:
     d = PresenceConfig()
     p = "presence"
@@ -331,8 +346,9 @@ def _presence(t: dict[str, Any], c: Checker) -> PresenceConfig:
         enter_after_s=c.number(t, p, "enter_after_s", d.enter_after_s, minimum=0, unit="seconds"),
         leave_after_s=c.number(t, p, "leave_after_s", d.leave_after_s, minimum=0, unit="seconds"),
         min_visibility=c.number(t, p, "min_visibility", d.min_visibility, minimum=0, maximum=1),
+        zone=_zone_name(t, p, c),  # checked against [zones] in exhibit/presence.py
     )
-    c.unknown_keys(t, p, ("area", "enter_after_s", "leave_after_s", "min_visibility"))
+    c.unknown_keys(t, p, ("area", "enter_after_s", "leave_after_s", "min_visibility", "zone"))
     return cfg
 
 
@@ -381,11 +397,13 @@ _GESTURE_NUMBERS: dict[str, dict[str, _Range]] = {
     },
     "approach": {
         "min_change": (0, 10, True, "a fraction of the body's apparent size"),
+        "min_change_m": (0, 20, True, "metres"),
         "window_s": (0, 60, True, "seconds"),
         "refractory_s": _SECONDS,
     },
     "retreat": {
         "min_change": (0, 0.9, True, "a fraction of the body's apparent size"),
+        "min_change_m": (0, 20, True, "metres"),
         "window_s": (0, 60, True, "seconds"),
         "refractory_s": _SECONDS,
     },
@@ -484,9 +502,12 @@ def _gestures(t: dict[str, Any], c: Checker, base_dir: Path = Path(".")) -> Gest
             w, p, "window_s", dw.window_s, minimum=0, exclusive_minimum=True, unit="seconds"
         ),
         refractory_s=c.number(w, p, "refractory_s", dw.refractory_s, minimum=0, unit="seconds"),
+        model=cast(WaveModelKind, c.choice(w, p, "model", dw.model, ("rules", "learned", "both"))),
     )
     c.unknown_keys(
-        w, p, ("enabled", "hand", "min_swings", "min_amplitude", "window_s", "refractory_s")
+        w,
+        p,
+        ("enabled", "hand", "min_swings", "min_amplitude", "window_s", "refractory_s", "model"),
     )
     h = c.table(t, "gestures", "hands_up")
     p = "gestures.hands_up"

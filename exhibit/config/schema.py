@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # sections parsed by their own modules, which import this one
     from exhibit.cues.gpio_out import OutputConfig
     from exhibit.cues.osc.targets import TargetSpec
     from exhibit.cues.sound.config import SoundsConfig
-    from exhibit.depth.config import CalibrationConfig
+    from exhibit.depth.config import CalibrationConfig, DepthConfig
     from exhibit.engagement import EngagementConfig
     from exhibit.fusion.config import FusionConfig
     from exhibit.gestures.rules import RuleGestureSpec
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # sections parsed by their own modules, which import this one
     from firmware_bridge.config import BridgeConfig
 
 Side = Literal["left", "right", "either"]
+WaveModelKind = Literal["rules", "learned", "both"]
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,16 @@ class FilterConfig:
 class PresenceConfig:
     """Who counts as a visitor: a body whose hip centre lies in ``area`` (normalized image
     rectangle ``[x_min, y_min, x_max, y_max]``) with enough visible landmarks. Enter after it has
-    been there ``enter_after_s``; leave after it has been gone ``leave_after_s``."""
+    been there ``enter_after_s``; leave after it has been gone ``leave_after_s``. With ``zone``
+    (a ``[zones.NAME]``), only a body the sources placed inside that floor polygon counts
+    (exhibit/presence.py); the loader copies its corners into ``zone_polygon_m``."""
 
     area: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
     enter_after_s: float = 0.5
     leave_after_s: float = 2.0
     min_visibility: float = 0.5
+    zone: str = ""
+    zone_polygon_m: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class WaveConfig:
     min_amplitude: float = 0.1
     window_s: float = 1.5
     refractory_s: float = 2.0
+    # "rules" (exhibit/gestures/wave.py), "learned" (exhibit/gestures/wave_model.py) or "both".
+    model: WaveModelKind = "rules"
 
 
 @dataclass(frozen=True)
@@ -196,11 +203,14 @@ class JumpConfig:
 @dataclass(frozen=True)
 class ApproachConfig:
     """Moving towards the camera: the body's apparent scale grows by at least ``min_change``
-    (a fraction: 0.25 = 25 % larger, i.e. 20 % nearer) within ``window_s``. One hit per
-    approach: re-arms once the scale has been steady for ``window_s``."""
+    (a fraction: 0.25 = 25 % larger, i.e. 20 % nearer) within ``window_s``; when the sources
+    measured the visitor's floor distance (depth or calibration), it shrinks by at least
+    ``min_change_m`` metres instead. One hit per approach: re-arms once the scale has been
+    steady for ``window_s``."""
 
     enabled: bool = False
     min_change: float = 0.25
+    min_change_m: float = 0.5
     window_s: float = 2.0
     refractory_s: float = 3.0
 
@@ -208,10 +218,12 @@ class ApproachConfig:
 @dataclass(frozen=True)
 class RetreatConfig:
     """Moving away from the camera: the apparent scale shrinks by at least ``min_change`` (a
-    fraction: 0.2 = 20 % smaller, i.e. 25 % farther) within ``window_s``; as ``approach``."""
+    fraction: 0.2 = 20 % smaller, i.e. 25 % farther) within ``window_s``, or the measured floor
+    distance grows by ``min_change_m`` metres; as ``approach``."""
 
     enabled: bool = False
     min_change: float = 0.2
+    min_change_m: float = 0.5
     window_s: float = 2.0
     refractory_s: float = 3.0
 
@@ -467,6 +479,7 @@ class Config:
     calibration: CalibrationConfig = field(
         default_factory=_default("exhibit.depth.config", "CalibrationConfig")
     )
+    depth: DepthConfig = field(default_factory=_default("exhibit.depth.config", "DepthConfig"))
     analytics: AnalyticsConfig = field(
         default_factory=_default("exhibit.analytics.config", "AnalyticsConfig")
     )

@@ -231,6 +231,11 @@ def parse_control(table: Any, path: str, checker: Checker) -> ControlConfig:
         return default
     c.unknown_keys(table, path, ("enabled", "listen", "allow", "tcp"))
     enabled = c.boolean(table, path, "enabled", False)
+    if table and "enabled" not in table:  # [telemetry] is on once written; this table is not
+        c.warnings.append(
+            f"{path}: off, so its settings are unused (enabled is not set); "
+            "add enabled = true to take control commands"
+        )
     tcp = c.boolean(table, path, "tcp", False)
 
     host, port = default.host, default.port

@@ -690,7 +690,8 @@ def save_templates(
     feature_spec: Mapping[str, Any],
 ) -> None:
     """Writes a fitted recognizer as JSON, atomically (a temporary file in the same folder,
-    then ``os.replace``), so a crash never leaves half a file behind.
+    then ``os.replace``), so a crash never leaves half a file behind; the file it replaces is
+    kept as ``FILE.bak``, so a bad teaching session can be undone.
 
     ``joint_set`` names the skeleton the features come from (``"mediapipe-pose-33"``,
     ``"kinect-v1-20"``); ``feature_spec`` describes how features were computed (e.g.
@@ -725,7 +726,7 @@ def save_templates(
     text = json.dumps(document, indent=1)
     target = Path(path)
     try:
-        write_text_atomic(target, text)
+        write_text_atomic(target, text, backup=True)
     except AtomicWriteError as exc:
         raise TemplateFileError(target, f"cannot write: {exc.strerror or exc}") from exc
 

@@ -102,6 +102,11 @@ def parse_status(table: Any, path: str, checker: Checker) -> StatusConfig:
         return default
     c.unknown_keys(table, path, ("enabled", "listen", "allow", "stale_after_s"))
     enabled = c.boolean(table, path, "enabled", False)
+    if table and "enabled" not in table:  # [telemetry] is on once written; this table is not
+        c.warnings.append(
+            f"{path}: off, so its settings are unused (enabled is not set); "
+            "add enabled = true to serve /status and /healthz"
+        )
 
     host, port = default.host, default.port
     listen = c.string(table, path, "listen", f"{default.host}:{default.port}")

@@ -40,6 +40,26 @@ class BrokerCheck:
     lines: list[str] = field(default_factory=list)
 
 
+def _reach_fix(exc: BaseException) -> str:
+    """The likely fix for a broker that could not be reached, as a parenthesis ("" if unsure).
+
+    >>> _reach_fix(ConnectionRefusedError(111, "Connection refused"))[:30]
+    ' (nothing listens there: is th'
+    """
+    import socket
+
+    if isinstance(exc, ConnectionRefusedError):
+        return (
+            " (nothing listens there: is the broker running, and are [telemetry] host and port"
+            " right? Mosquitto listens on 1883, or 8883 with TLS)"
+        )
+    if isinstance(exc, socket.gaierror):
+        return " (the name does not resolve: check [telemetry] host, DNS or /etc/hosts)"
+    if isinstance(exc, TimeoutError):
+        return " (no answer: a firewall between here and the broker, or the wrong address?)"
+    return ""
+
+
 def check_broker(config: TelemetryConfig, exhibit: str, timeout_s: float = 5.0) -> BrokerCheck:
     """Connect once as the config says; never publishes."""
     import paho.mqtt.client as paho
@@ -87,7 +107,7 @@ def check_broker(config: TelemetryConfig, exhibit: str, timeout_s: float = 5.0) 
     except (OSError, ValueError) as exc:
         if context is not None and context.last is not None:
             context.last.close()  # paho leaves a failed handshake's socket open
-        result.problem = f"cannot reach {where}: {exc}"
+        result.problem = f"cannot reach {where}: {exc}{_reach_fix(exc)}"
         return result
     try:
         deadline = time.monotonic() + timeout_s

@@ -184,11 +184,12 @@ def overlay_layout(
 
     Example:
         >>> overlay_layout((1100, 620), (640, 480))
-        (<rect(10, 10, 772, 579)>, <rect(792, 10, 298, 600)>)
+        (<rect(10, 10, 747, 560)>, <rect(767, 10, 323, 600)>)
     """
     w, h = size
     margin = 10
-    room_w, room_h = round(w * 0.72) - 2 * margin, h - 2 * margin - 20
+    # Below the image: two status lines (the source and frame, the visitor's floor position).
+    room_w, room_h = round(w * 0.72) - 2 * margin, h - 2 * margin - 40
     iw, ih = max(1, image_px[0]), max(1, image_px[1])
     k = min(room_w / iw, room_h / ih)
     view = pygame.Rect(margin, margin, round(iw * k), round(ih * k))
