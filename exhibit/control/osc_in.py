@@ -218,6 +218,28 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+def listener_switch(
+    table: Any, path: str, c: Checker, keys: tuple[str, ...], purpose: str
+) -> bool | None:
+    """The common head of a listener's table (``[control]``, ``[status]``): a table with
+    ``enabled`` and ``keys``; returns ``enabled``, or None when ``table`` is not a table.
+
+    Why a warning for settings without ``enabled``: ``[telemetry]`` is on once written, these
+    are not (they open a port), and a table with only ``listen`` looks right but does nothing.
+    """
+    if not isinstance(table, Mapping):
+        c.error(path, "not a table", table, f"a [{path}] table")
+        return None
+    c.unknown_keys(table, path, ("enabled", *keys))
+    enabled = c.boolean(table, path, "enabled", False)
+    if table and "enabled" not in table:
+        c.warnings.append(
+            f"{path}: off, so its settings are unused (enabled is not set); "
+            f"add enabled = true to {purpose}"
+        )
+    return enabled
+
+
 def parse_control(table: Any, path: str, checker: Checker) -> ControlConfig:
     """Validate the ``[control]`` table at ``path`` (``"control"``), collecting problems.
 
@@ -226,16 +248,10 @@ def parse_control(table: Any, path: str, checker: Checker) -> ControlConfig:
     """
     c = checker
     default = ControlConfig()
-    if not isinstance(table, Mapping):
-        c.error(path, "not a table", table, f"a [{path}] table")
+    switch = listener_switch(table, path, c, ("listen", "allow", "tcp"), "take control commands")
+    if switch is None:
         return default
-    c.unknown_keys(table, path, ("enabled", "listen", "allow", "tcp"))
-    enabled = c.boolean(table, path, "enabled", False)
-    if table and "enabled" not in table:  # [telemetry] is on once written; this table is not
-        c.warnings.append(
-            f"{path}: off, so its settings are unused (enabled is not set); "
-            "add enabled = true to take control commands"
-        )
+    enabled = switch
     tcp = c.boolean(table, path, "tcp", False)
 
     host, port = default.host, default.port

@@ -45,7 +45,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from exhibit.config.checker import Checker, join, show
-from exhibit.control.osc_in import DEFAULT_ALLOW, Network, parse_listen, parse_networks
+from exhibit.control.osc_in import (
+    DEFAULT_ALLOW,
+    Network,
+    listener_switch,
+    parse_listen,
+    parse_networks,
+)
 from exhibit.errors import SourceError
 
 DEFAULT_PORT = 9180
@@ -97,16 +103,12 @@ def parse_status(table: Any, path: str, checker: Checker) -> StatusConfig:
     """
     c = checker
     default = StatusConfig()
-    if not isinstance(table, Mapping):
-        c.error(path, "not a table", table, f"a [{path}] table")
+    switch = listener_switch(
+        table, path, c, ("listen", "allow", "stale_after_s"), "serve /status and /healthz"
+    )
+    if switch is None:
         return default
-    c.unknown_keys(table, path, ("enabled", "listen", "allow", "stale_after_s"))
-    enabled = c.boolean(table, path, "enabled", False)
-    if table and "enabled" not in table:  # [telemetry] is on once written; this table is not
-        c.warnings.append(
-            f"{path}: off, so its settings are unused (enabled is not set); "
-            "add enabled = true to serve /status and /healthz"
-        )
+    enabled = switch
 
     host, port = default.host, default.port
     listen = c.string(table, path, "listen", f"{default.host}:{default.port}")
