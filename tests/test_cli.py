@@ -26,6 +26,7 @@ import pytest
 from skimage import data
 
 from exhibit.cli import main
+from exhibit.config.schema import BUILTIN_GESTURES
 from exhibit.recording.reader import read_recording
 from tests.peers import LibloReceiver, free_udp_port
 
@@ -314,6 +315,16 @@ def test_bench_prints_its_figures_as_json(capsys: pytest.CaptureFixture[str]) ->
     )
     assert figures["spotting_templates"] == "10 gestures x 5 templates"
     assert figures["spotting_ratio"] > 0
+    assert figures["builtins"] == 13 and figures["builtins_ms_median"] > 0
+    assert figures["builtins_ratio"] == pytest.approx(
+        figures["builtins_ms_median"] / figures["inference_ms_median"], rel=0.01, abs=1e-4
+    )
+
+
+def test_bench_times_every_built_in_gesture() -> None:
+    from exhibit.bench import all_builtins
+
+    assert all_builtins().enabled_names() == sorted(BUILTIN_GESTURES)
 
 
 def test_demo_with_the_firmware_simulator_and_mock_pins(tmp_path: Path) -> None:
