@@ -624,7 +624,8 @@ class MqttPublisher:
             self._refuse(Refused("queue_full", f"{parsed.kind} (the live run is not taking them)"))
             return
         self._count("commands_accepted")
-        self._log.info("MQTT telemetry: command %s %s queued", parsed.kind, parsed.arg or "")
+        shown = parsed.kind if not parsed.arg else f"{parsed.kind} {parsed.arg}"
+        self._log.info("MQTT telemetry: command %s queued", shown)
         self._result({"command": parsed.kind, "arg": parsed.arg, "accepted": True})
 
     def _refuse(self, refused: Refused) -> None:
