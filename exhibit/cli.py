@@ -133,15 +133,19 @@ def _with_metric(
     config: Config,
     depth: str | None,
     stack: ExitStack | None = None,
+    watch: dict[str, Callable[[], Any]] | None = None,
 ) -> Iterator[Frame]:
     """Skeletons with their floor spots when there is a calibration, ``--depth`` or (with
     ``stack``: the live camera of ``exhibit run``) a ``[depth] device``, closed by ``stack``
-    (see exhibit/depth/pairing.py); else the frames unchanged."""
+    (see exhibit/depth/pairing.py); else the frames unchanged. A live camera's health goes
+    into ``watch`` as ``depth`` (shown by ``exhibit status``)."""
     from exhibit.depth.pairing import metric_frames
 
     metric = metric_frames(config, depth, device=stack is not None)
     if metric is not None and stack is not None:
         stack.callback(metric.close)
+    if metric is not None and watch is not None and metric.health() is not None:
+        watch["depth"] = metric.health
     return frames if metric is None else metric.frames(frames)
 
 
@@ -218,7 +222,8 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
         if feed is not None:
             frames = feed.attach(frames)
         # floor spots: --depth, the [depth] device (live camera only), the calibration
-        frames = _with_metric(frames, config, args.depth, stack if camera else None)
+        watched: dict[str, Callable[[], Any]] = {}  # health of what opens here, for status
+        frames = _with_metric(frames, config, args.depth, stack if camera else None, watched)
         files: dict[str, WriteHealth] = {}  # a full disk stops none of them: see docs/faults.md
         frames = commanded(frames, lambda: live)  # commands and reloads go into --record too
         if args.record:  # what visitors did, to replay later (frames, readings; never images)
@@ -243,6 +248,7 @@ def cmd_run(args: argparse.Namespace, *, timeline_default: bool = True) -> int:
         stack.callback(live.close)
         if live.telemetry is not None:  # [telemetry]: sensor faults out; closed before the store
             sinks.insert(0, live.telemetry)
+        live.watch.update(watched)
         if callable(camera_health):
             live.watch["camera"] = camera_health
         if feed is not None and feed.link is not None:

@@ -234,9 +234,24 @@ def test_a_device_that_stops_leaves_the_feet(tmp_path: Path) -> None:
     assert live.frames_read == 2
     assert live.error is not None and "didn't arrive" in live.error
     assert live.at(0.0) is not None  # the last frame, while fresh
+    assert live.health()["frames"] == 2 and live.health()["ok"] is False  # stopped: an error
+    assert "didn't arrive" in str(live.health()["error"])
     now[0] = 0.6
     assert live.at(0.0) is None  # stale: the visitor is placed by the feet
     live.close()
+
+
+def test_depth_health_says_fresh_or_stale() -> None:
+    """What ``exhibit status`` shows as ``depth`` for a live camera."""
+    clock = [10.0]
+    live = LiveDepth(max_age_s=0.5, clock=lambda: clock[0])
+    assert live.health() == {"ok": False, "frames": 0, "age_s": None, "error": None}
+    image = np.zeros((QVGA.height, QVGA.width), np.uint16)
+    live.offer(DepthFrame(1.0, image, QVGA))
+    clock[0] = 10.2
+    assert live.health() == {"ok": True, "frames": 1, "age_s": 0.2, "error": None}
+    clock[0] = 11.0
+    assert live.health()["ok"] is False and live.health()["age_s"] == 1.0
 
 
 def test_newest_frame_wins_and_nothing_queues() -> None:

@@ -31,7 +31,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from exhibit.depth.errors import DepthError
 from exhibit.depth.frame import DepthFrame, DepthSource
@@ -83,6 +83,21 @@ class LiveDepth:
             return None
         arrived_s, frame = latest
         return frame if self.clock() - arrived_s <= self.max_age_s else None
+
+    def health(self) -> dict[str, Any]:
+        """For ``exhibit status`` and ``/status``: whether depth is fresh, how many frames came,
+        how old the newest is, and the error that stopped the camera, if any."""
+        with self._lock:
+            latest = self._latest
+            frames = self.frames_read
+        age_s = None if latest is None else round(self.clock() - latest[0], 3)
+        fresh = age_s is not None and age_s <= self.max_age_s
+        return {
+            "ok": fresh and self.error is None,
+            "frames": frames,
+            "age_s": age_s,
+            "error": self.error,
+        }
 
     def start(self, wait_s: float = FIRST_FRAME_TIMEOUT_S) -> LiveDepth:
         """Start reading the source on a daemon thread; wait up to ``wait_s`` for the first

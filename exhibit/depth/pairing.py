@@ -40,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from exhibit.depth.errors import DepthError
 from exhibit.depth.formats import read_depth_image
@@ -131,6 +131,12 @@ class MetricFrames:
             for s in frame.skeletons
         )
         return dataclasses.replace(frame, skeletons=skeletons)
+
+    def health(self) -> dict[str, Any] | None:
+        """A live depth camera's health (:meth:`~exhibit.depth.live.LiveDepth.health`); None
+        for recorded depth or none."""
+        health = getattr(self.depth, "health", None)
+        return dict(health()) if callable(health) else None
 
     def close(self) -> None:
         """Release a live depth camera (nothing to do for recorded depth)."""
