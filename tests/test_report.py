@@ -229,3 +229,29 @@ def test_the_demo_stores_its_visitor_and_the_report_reads_it(tmp_path: Path) -> 
     assert "levels reached: overview 1, detail 1" in report.stdout
     assert "wave 1/1/1" in report.stdout
     assert page.read_text(encoding="utf-8").count("data:image/png;base64,") == 6
+
+
+def test_a_shared_store_reports_one_exhibit_when_asked(
+    day_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two exhibits writing to one state folder: ``--exhibit`` (or ``--config``, by its name)
+    keeps one of them out of the other's figures."""
+    shared = tmp_path / "shared.db"
+    shared.write_bytes(day_db.read_bytes())
+    with SessionStore(shared) as store:
+        other = dict(store.sessions()[0].summary, exhibit="Climate wall")
+        store.add_many([other, other])
+    assert main(["report", "--database", str(shared), "--since", "all"]) == 0
+    assert capsys.readouterr().out.startswith(f"{VISITS + 2} visit(s)")
+    args = ["report", "--database", str(shared), "--since", "all", "--exhibit", "Climate wall"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("2 visit(s)")
+    config = tmp_path / "exhibit.toml"
+    config.write_text(
+        '[exhibit]\nname = "Inside the cell"\n'
+        f'[analytics]\ndatabase = "{shared}"\n'
+        '[show]\ninitial = "attract"\n[show.states.attract]\n',
+        encoding="utf-8",
+    )
+    assert main(["report", "--config", str(config), "--since", "all"]) == 0
+    assert capsys.readouterr().out.startswith(f"{VISITS} visit(s)")

@@ -21,18 +21,21 @@ from exhibit.analytics.store import (
 from exhibit.atomic import write_text_atomic
 
 
-def _database(args: argparse.Namespace) -> Path:
+def _database(args: argparse.Namespace) -> tuple[Path, str | None]:
+    """The database to read, and the exhibit to keep (``--exhibit``, else the config's name
+    with ``--config``; None: every exhibit that wrote to it)."""
+    exhibit: str | None = args.exhibit
     if args.database:
-        return Path(args.database)
+        return Path(args.database), exhibit
     if args.config:
         from exhibit.config.load import load
 
         config = load(args.config)
-        return config.analytics.database_path(config.base_dir)
+        return config.analytics.database_path(config.base_dir), exhibit or config.name
     own = default_database()
     if not own.exists() and SERVICE_DATABASE.exists():
-        return SERVICE_DATABASE  # a technician's shell on the Pi: the service's sessions
-    return own
+        return SERVICE_DATABASE, exhibit  # a technician's shell on the Pi: the service's
+    return own, exhibit
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -41,11 +44,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    database = _database(args)
+    database, exhibit = _database(args)
     until = time.time()
     since = None if window_s is None else until - window_s
     with SessionStore(database, readonly=True) as store:
-        summary = summarize(store.iter_sessions(since))  # a chunk at a time
+        summary = summarize(store.iter_sessions(since, exhibit=exhibit))  # a chunk at a time
         sys.stdout.write(render_text(summary, since, until, str(database)))
         if args.html:
             exhibits = ", ".join(sorted(summary.exhibits))
@@ -53,7 +56,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             write_text_atomic(args.html, page)
             print(f"{args.html}: report page ({len(page) // 1024} KiB)")
         if args.csv:
-            rows = _write_csv_atomic(Path(args.csv), store.iter_sessions(since))
+            rows = _write_csv_atomic(Path(args.csv), store.iter_sessions(since, exhibit=exhibit))
             print(f"{args.csv}: {rows} session(s)")
     return 0
 
@@ -88,7 +91,12 @@ def add_analytics_commands(sub: Any) -> None:
         help="the session database (default: the state directory's, else the service's "
         "/var/lib/exhibit/sessions.db)",
     )
-    p.add_argument("--config", help="take the database from this config's [analytics]")
+    p.add_argument(
+        "--config", help="take the database from this config's [analytics], and its exhibit"
+    )
+    p.add_argument(
+        "--exhibit", help="only this exhibit's visits (several may share one state folder)"
+    )
     p.add_argument("--html", help="write the self-contained report page here")
     p.add_argument("--csv", help="write one row per session here")
     p.set_defaults(func=cmd_report)

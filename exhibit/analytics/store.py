@@ -301,25 +301,40 @@ class SessionStore:
         return deleted
 
     def sessions(
-        self, since: float | None = None, until: float | None = None
+        self, since: float | None = None, until: float | None = None, exhibit: str | None = None
     ) -> list[StoredSession]:
-        """Sessions that started in ``[since, until)`` (Unix seconds), oldest first."""
-        return list(self.iter_sessions(since, until))
+        """Sessions that started in ``[since, until)`` (Unix seconds), oldest first; only
+        ``exhibit``'s when given (several exhibits may share one state folder)."""
+        return list(self.iter_sessions(since, until, exhibit=exhibit))
 
     def iter_sessions(
-        self, since: float | None = None, until: float | None = None, *, chunk: int = 1000
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        *,
+        exhibit: str | None = None,
+        chunk: int = 1000,
     ) -> Iterator[StoredSession]:
         """:meth:`sessions` a chunk at a time, so a year of them is never all in memory."""
         after: tuple[float, int] = (since if since is not None else float("-inf"), -1)
         end = until if until is not None else float("inf")
+        only = "" if exhibit is None else "AND exhibit = ? "
         while True:
             with self._lock:
                 self._check_open()
                 rows = self._db.execute(
                     "SELECT id, started_at, summary FROM sessions "
                     "WHERE (started_at > ? OR (started_at = ? AND id > ?)) AND started_at < ? "
-                    "ORDER BY started_at, id LIMIT ?",
-                    (after[0], after[0], after[1], end, chunk),
+                    + only
+                    + "ORDER BY started_at, id LIMIT ?",
+                    (
+                        after[0],
+                        after[0],
+                        after[1],
+                        end,
+                        *(() if exhibit is None else (exhibit,)),
+                        chunk,
+                    ),
                 ).fetchall()
             for i, t, s in rows:
                 yield StoredSession(int(i), float(t), json.loads(s))
