@@ -69,9 +69,14 @@ class CueSinks:
         self._sinks = make(config)
 
     def replace(self, config: Config) -> None:
-        old, self._sinks = self._sinks, self._make(config)
+        """Swap in ``config``'s sinks (a hot reload, between frames). The old ones are closed
+        first: they hold the GPIO pins and the audio mixer the new ones need (built first,
+        the new outputs found their pins in use and the old player's close shut the mixer
+        under the new one: a reload turned lights and sound off)."""
+        old, self._sinks = self._sinks, []
         for sink in old:
             sink.close()
+        self._sinks = self._make(config)
 
     def handle(self, event: Event) -> None:
         for sink in self._sinks:
@@ -150,7 +155,7 @@ class LiveControls:
             from exhibit.control.osc_in import OscControlServer
 
             self.server = OscControlServer(
-                config.control, self.status, known_states=config.show.states
+                config.control, self.status, known_states=lambda: self.config.show.states
             )
             self.server.start()
         self.http: Any = None  # [status]: GET /status and /healthz (exhibit/service/http_status)

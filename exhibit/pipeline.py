@@ -257,8 +257,10 @@ class Pipeline:
             events += self.show.handle(t, f"{event.kind}.{event.name}", context)
         for gone in set(self._arrived_s) - {v.visitor for v in update.visitors}:
             del self._arrived_s[gone]
-        if self.zones is not None and frame.pose_ran and frame.camera_ok:
-            events += self._zones(t, update.visitors)
+        # Zones follow presence: on every frame it was updated (with the camera down too, so a
+        # visitor who left is let out of the zone then, not when the camera comes back).
+        if self.zones is not None and (frame.pose_ran or not frame.camera_ok):
+            events += self._zones(t, update.visitors, update.visitor)
 
         if self.several:
             # Only during a visit (with sensors, the fused one): nothing fires before it starts.
@@ -281,9 +283,11 @@ class Pipeline:
         events += self.stream.update(t, present, self.engagement_score())
         return events
 
-    def _zones(self, t: float, people: tuple[VisitorView, ...]) -> list[Event]:
+    def _zones(self, t: float, people: tuple[VisitorView, ...], primary: int | None) -> list[Event]:
         """Zone enter/leave of the visitors whose floor spot was measured on this frame; the
-        show sees each as ``zone.enter.NAME`` / ``zone.leave.NAME``."""
+        show sees each as ``zone.enter.NAME`` / ``zone.leave.NAME`` -- with ``visitors =
+        "one"`` only the primary visitor's (a bystander stepping on the spot is logged, and
+        moves nothing), with ``"several"`` everybody's."""
         assert self.zones is not None
         # A body not seen or not placed on this frame (a dropout, feet hidden) stays where it
         # was last placed while the visitor is present: not measured is not gone.
@@ -295,6 +299,8 @@ class Pipeline:
         for event in self.zones.update(t, positions):
             events.append(event)
             who = event.data.get("visitor")
+            if not self.several and who != primary:
+                continue
             context = self.context(t, who if isinstance(who, int) else None)
             events += self.show.handle(t, f"zone.{event.name}.{event.data['zone']}", context)
         return events

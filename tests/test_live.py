@@ -153,3 +153,57 @@ def test_exhibit_status_asks_the_running_exhibit(
     assert f"state      {pipeline.show.state}" in out
     assert "frames     300" in out
     assert "targets" in out and "cpu_temp_c" in out
+
+
+def test_a_reload_keeps_lights_and_sound_working(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hot reload swaps the cue sinks: the new GPIO outputs get their pins and the new sound
+    player its mixer (built before the old were closed, both were lost until a restart)."""
+    import pygame
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    from exhibit.config.load import loads
+    from exhibit.cues.gpio_out import OutputSink
+    from exhibit.cues.sound.player import SoundSink
+    from exhibit.live import CueSinks
+
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+    monkeypatch.setattr(Device, "pin_factory", MockFactory())
+    base = Path(__file__).resolve().parent.parent / "media" / "demo"
+    text = (base / "exhibit.toml").read_text(encoding="utf-8") + (
+        '\n[outputs.spot]\ntype = "led"\npin = 18\n'
+    )
+    cues = CueSinks(loads(text, base_dir=base))
+    try:
+        cues.replace(loads(text, base_dir=base))  # what a hot reload does
+        bank = next(s for s in cues._sinks if isinstance(s, OutputSink)).bank
+        assert bank.stats()["spot"].open, bank.stats()["spot"].last_error
+        assert any(isinstance(s, SoundSink) for s in cues._sinks)
+        assert pygame.mixer.get_init() is not None
+    finally:
+        cues.close()
+
+
+def test_goto_follows_a_reload_that_adds_a_state(tmp_path: Path) -> None:
+    """``/exhibit/goto`` checks the state against the config running now, not the first one."""
+    port = free_udp_port()
+    extra = f'\n[control]\nenabled = true\nlisten = "127.0.0.1:{port}"\n'
+    path = demo_copy(tmp_path, extra)
+    live = LiveControls(path, load(path), check_every_s=3600.0)
+    client = SimpleUDPClient("127.0.0.1", port)
+    try:
+        pipeline = Pipeline(live.config)
+        pipeline.step(frames()[0])
+        rewrite(path, path.read_text(encoding="utf-8") + "\n[show.states.intermission]\n", 1e9)
+        live.request_reload()
+        pipeline, _ = live(pipeline)
+        assert live.reloads == 1
+        client.send_message("/exhibit/goto", "intermission")
+        deadline = time.monotonic() + 5.0
+        while pipeline.show.state != "intermission" and time.monotonic() < deadline:
+            pipeline, _ = live(pipeline)
+            time.sleep(0.01)
+        assert pipeline.show.state == "intermission"
+    finally:
+        live.close()
+        client._sock.close()

@@ -466,3 +466,60 @@ def test_presence_zone_is_checked_against_the_zones(tmp_path: Path) -> None:
     bare = loads(ZONED, base_dir=tmp_path)  # no calibration file there
     assert [w.split(":")[0] for w in bare.warnings] == ["presence.zone"]
     assert "nobody counts as present" in bare.warnings[0]
+
+
+def _placed(x: float, floor_xy_m: tuple[float, float]) -> Skeleton:
+    """A body at image x whose floor spot is known (as depth or the feet would give it)."""
+    landmarks = np.full((33, 4), 0.5)
+    landmarks[:, 0] = x
+    landmarks[:, 3] = 0.9
+    return MetricSkeleton(landmarks, None, FloorSpot.of(floor_xy_m, 2.0, 1.7, "feet"))
+
+
+SPOT_SHOW = """
+[presence]
+enter_after_s = 0.0
+leave_after_s = 1.0
+[zones.step_here]
+polygon_m = [[-0.4, 1.6], [0.4, 1.6], [0.4, 2.4], [-0.4, 2.4]]
+hold_s = 0.0
+[show]
+visitors = "{mode}"
+initial = "attract"
+any_state = [{{ on = "presence.leave", to = "attract" }}]
+[show.states.attract]
+transitions = [{{ on = "presence.enter", to = "welcome" }}]
+[show.states.welcome]
+transitions = [{{ on = "zone.enter.step_here", to = "explain" }}]
+[show.states.explain]
+transitions = [{{ on = "zone.leave.step_here", to = "welcome" }}]
+"""
+
+
+@pytest.mark.parametrize(("mode", "moved"), [("one", False), ("several", True)])
+def test_a_bystander_on_the_spot_moves_the_show_only_when_everybody_counts(
+    mode: str, moved: bool
+) -> None:
+    pipeline = Pipeline(loads(SPOT_SHOW.format(mode=mode)))
+    far, on_spot = (-2.0, 4.0), (0.0, 2.0)
+    events = []
+    for i in range(10):  # the first visitor stands off the spot
+        events += pipeline.step(Frame(i * 0.1, i, 640, 480, (_placed(0.3, far),)))
+    for i in range(10, 15):  # a second walks onto it
+        bodies = (_placed(0.3, far), _placed(0.7, on_spot))
+        events += pipeline.step(Frame(i * 0.1, i, 640, 480, bodies))
+    assert any(e.kind == "zone" and e.name == "enter" for e in events)  # logged either way
+    assert (pipeline.show.state == "explain") is moved
+
+
+def test_a_visitor_who_leaves_while_the_camera_is_down_leaves_the_zone_then() -> None:
+    pipeline = Pipeline(loads(SPOT_SHOW.format(mode="one")))
+    events = []
+    for i in range(10):
+        events += pipeline.step(Frame(i * 0.1, i, 640, 480, (_placed(0.5, (0.0, 2.0)),)))
+    for i in range(10, 60):  # camera unplugged for 5 s: frames from the clock
+        events += pipeline.step(Frame(i * 0.1, i, 640, 480, (), camera_ok=False))
+    leave = next(e for e in events if e.kind == "zone" and e.name == "leave")
+    presence_leave = next(e for e in events if e.kind == "presence" and e.name == "leave")
+    assert leave.t_s == presence_leave.t_s  # let out with the visit, not when the camera returns
+    assert leave.data["dwell_s"] < 2.5

@@ -183,3 +183,48 @@ def test_overlay_leaves_room_for_both_status_lines() -> None:
             rect, _ = overlay_layout(size, image)
             second_line_bottom = rect.bottom + gap_px + line_px + 14
             assert second_line_bottom <= size[1], (size, image, rect)
+
+
+def test_a_frame_stamped_before_the_last_never_ends_a_recording(tmp_path: Path) -> None:
+    """A camera-down frame (stamped by the clock after its wait) and then an image captured
+    just before it: the recording beside the run reports it and stops; the run goes on."""
+    from exhibit.service.writes import WriteHealth, record_alongside
+    from exhibit.skeleton import Frame
+
+    frames = [
+        Frame(10.0, 5, 640, 480),
+        Frame(10.5, 6, 640, 480, camera_ok=False),
+        Frame(10.4999, 7, 640, 480),
+        Frame(10.6, 8, 640, 480),
+    ]
+    path = tmp_path / "rec.jsonl"
+    health = WriteHealth(str(path), "recording")
+    passed = list(record_alongside(iter(frames), path, "camera:0", health))
+    assert [f.index for f in passed] == [5, 6, 7, 8]
+    assert health.stopped
+
+
+def test_camera_frames_never_go_back_in_time() -> None:
+    """The frame source holds time at the last frame's when an image was captured just before
+    the clock frame that covered its wait."""
+    import numpy as np
+
+    from exhibit.sources.images import CapturedImage
+    from exhibit.sources.pose_source import PoseFrameSource
+
+    class Camera:  # the camera thread's read(): an image, or None after the wait
+        width_px, height_px, running = 64, 48, True
+
+        def __init__(self) -> None:
+            pixels = np.zeros((48, 64, 3), np.uint8)
+            self.reads = [None, CapturedImage(10.4999, 7, pixels), CapturedImage(10.6, 8, pixels)]
+
+        def read(self, timeout_s: float) -> CapturedImage | None:
+            return self.reads.pop(0)
+
+        def now_s(self) -> float:
+            return 10.5
+
+    source = PoseFrameSource(Camera(), None, gate=lambda t_s: False, tick_s=0.5)  # type: ignore[arg-type]
+    times = [next(source).t_s for _ in range(3)]
+    assert times == [10.5, 10.5, 10.6]

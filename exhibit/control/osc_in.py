@@ -369,7 +369,8 @@ class OscControlServer:
     ``start`` binds (``config.port = 0`` picks a free port; see ``address``) and raises
     ``SourceError`` naming the address if it cannot. ``poll`` returns the commands received
     since the last call, without waiting. ``known_states`` (optional) refuses ``goto`` to a
-    state the show does not have, counted as ``unknown_state``.
+    state the show does not have, counted as ``unknown_state``; a callable is asked at each
+    message, so a hot reload that adds a state is followed.
 
     Example:
         >>> server = OscControlServer(ControlConfig(port=0), lambda: {"state": "idle"})
@@ -385,14 +386,18 @@ class OscControlServer:
         status_provider: Callable[[], Mapping[str, Any]],
         *,
         queue_size: int = 32,
-        known_states: Collection[str] | None = None,
+        known_states: Collection[str] | Callable[[], Collection[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
         logger: logging.Logger | None = None,
     ) -> None:
         self.config = config
         self.commands: queue.Queue[ControlCommand] = queue.Queue(maxsize=queue_size)
         self._status_provider = status_provider
-        self._known_states = frozenset(known_states) if known_states is not None else None
+        if known_states is None or callable(known_states):
+            self._known_states = known_states
+        else:
+            fixed = frozenset(known_states)
+            self._known_states = lambda: fixed
         self._clock = clock
         self._log = logger if logger is not None else logging.getLogger(__name__)
         self._lock = threading.Lock()
@@ -637,7 +642,7 @@ class OscControlServer:
                 self._command(item, peer)
 
     def _command(self, command: ControlCommand, peer: tuple[str, int]) -> None:
-        states = self._known_states
+        states = self._known_states() if self._known_states is not None else None
         if command.kind == "goto" and states is not None and command.arg not in states:
             hint = suggest(command.arg or "", states)
             self._count(

@@ -147,7 +147,7 @@ def record_alongside(
                 try:
                     writer.write(frame)
                     health.ok()
-                except RecordingError as exc:
+                except (RecordingError, ValueError) as exc:  # ValueError: time went back
                     health.fail(exc.__cause__ or exc, stopped=True)
                     writer.close()
                     writer = None

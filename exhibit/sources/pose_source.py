@@ -7,6 +7,7 @@ own timestamp, so the core sees the same thing whether frames come from here or 
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from collections import deque
@@ -61,6 +62,7 @@ class PoseFrameSource:
         self.frames_with_pose = 0
         self.last_inference_s = 0.0
         self._inference_s: deque[float] = deque(maxlen=INFERENCE_WINDOW)
+        self._last_t_s = float("-inf")
 
     def __iter__(self) -> Iterator[Frame]:
         return self
@@ -76,6 +78,17 @@ class PoseFrameSource:
         return cast(CapturedImage | None, image)
 
     def __next__(self) -> Frame:
+        """The next frame; its time never goes back. (A camera-down frame is stamped by the
+        clock after its wait, an image when it was captured, before the reader took its lock:
+        at the edge of the wait the image can be the earlier of the two. Everything after,
+        from the show's timers to the recording, counts on time moving forward.)"""
+        frame = self._next_frame()
+        if frame.t_s < self._last_t_s:
+            frame = dataclasses.replace(frame, t_s=self._last_t_s)
+        self._last_t_s = frame.t_s
+        return frame
+
+    def _next_frame(self) -> Frame:
         image = self._next_image()
         self.camera_ok = image is not None
         if image is None:
