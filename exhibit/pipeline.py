@@ -148,6 +148,8 @@ class Pipeline:
         self.config = config
         self.presence = PresenceTracker(config.presence)
         self.several = config.show.visitors == "several"
+        # "several": whether the show was last told engagement.high (by whoever was engaged)
+        self._show_engaged = False
         self._taught = load_taught(config)
         self._aspect_ratio = DEFAULT_ASPECT_RATIO
         # Gesture features depend on the camera's aspect ratio; the first frame tells it.
@@ -271,6 +273,13 @@ class Pipeline:
                 events += self._follow(t, person.visitor, senses, person.body)
             for gone in set(self.followed) - {p.visitor for p in people}:
                 del self.followed[gone]
+            if self._show_engaged and not any(s.engaged for s in self.followed.values()):
+                # The engaged visitor left and nobody who stays is: the show's level drops.
+                self._show_engaged = False
+                if visitor is not None:  # still a visit (else presence.leave said it all)
+                    data = {"score": round(self.engagement_score(), 3)}
+                    events.append(Event(t, "engagement", "low", data))
+                    events += self.show.handle(t, "engagement.low", self.context(t))
             primary = self.followed.get(update.visitor) if update.visitor is not None else None
             present = primary.smooth if primary is not None else None
         else:
@@ -353,6 +362,7 @@ class Pipeline:
                 senses.engaged = level == "high"
                 if others_engaged:
                     continue  # "several": the show's level follows the most engaged visitor
+                self._show_engaged = level == "high"
                 events += self.show.handle(t, f"engagement.{level}", self.context(t, visitor))
         return events
 

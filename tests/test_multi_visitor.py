@@ -267,3 +267,55 @@ def test_visits_and_visitors_stay_consistent(
         assert u.visitor == (min(present) if present else None)
         seen = [v.body for v in u.visitors if v.body is not None]
         assert len(seen) == len({id(b) for b in seen}) <= len(xs)
+
+
+LEVELS_SHOW = """
+[presence]
+enter_after_s = 0.5
+leave_after_s = 1.0
+[engagement]
+high = 0.64
+low = 0.58
+[engagement.weights]
+dwell = 0.0
+[show]
+visitors = "several"
+initial = "attract"
+any_state = [{ on = "presence.leave", to = "attract" }]
+[show.states.attract]
+transitions = [{ on = "presence.enter", to = "overview" }]
+[show.states.overview]
+transitions = [{ on = "engagement.high", to = "detail" }]
+[show.states.detail]
+transitions = [{ on = "engagement.low", to = "overview" }]
+"""
+
+
+def test_the_show_level_drops_when_the_engaged_visitor_leaves_and_the_other_is_not() -> None:
+    """ "several": A comes close, waves and is engaged (detail); B stands far off, turned away.
+    When A leaves, the show's engagement is B's, below ``low``: it gets engagement.low."""
+    from exhibit.synth.group import render_group
+    from exhibit.synth.script import empty_motion, idle_motion, sequence, walk_motion, wave_motion
+
+    a_at, b_at = (-0.4, 1.6), (0.9, 4.5)
+    a = sequence(
+        walk_motion((-2.8, 1.6), a_at, end_yaw_rad=0.0),
+        idle_motion(2.0, position_m=a_at),
+        wave_motion(2.5, side="right", position_m=a_at),
+        idle_motion(10.0, position_m=a_at, phase_rad=1.0),
+        walk_motion(a_at, (-2.8, 1.6), start_yaw_rad=0.0),
+    )
+    b = sequence(
+        empty_motion(3.0),
+        walk_motion((3.5, 4.5), b_at, end_yaw_rad=1.2),
+        idle_motion(20.0, position_m=b_at, phase_rad=2.0),
+    )
+    pipeline = Pipeline(loads(LEVELS_SHOW))
+    events: list[Event] = []
+    for frame in render_group([a, b], seed=0, noise_px=0.5):
+        events += pipeline.step(frame)
+    said = [(e.kind, e.name) for e in events if e.kind in ("presence", "engagement", "state")]
+    depart = said.index(("presence", "depart"))
+    assert ("state", "detail") in said[:depart]
+    assert said[depart + 1 : depart + 3] == [("engagement", "low"), ("state", "overview")]
+    assert pipeline.show.state == "overview" and pipeline.visitors == 1
