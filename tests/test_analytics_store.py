@@ -262,3 +262,39 @@ def test_another_programs_sqlite_file_is_refused_and_kept(tmp_path: Path) -> Non
     with pytest.raises(SessionStoreError, match="an SQLite database of something else"):
         SessionStore(path)
     assert path.read_bytes() == before  # not even switched to WAL
+
+
+def test_a_full_disk_loses_no_session_and_never_stops_the_writer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite on a full card rolls back by itself; the store says so as a SessionStoreError,
+    the writer keeps the visits and stores them once there is room (said once each way)."""
+    store = SessionStore(tmp_path / "s.db")
+    sink = SessionSink(loads(SHOW), store)
+
+    def visit(i: int) -> None:
+        sink.handle(Event(10.0 * i, "presence", "enter", {"visitor": i}))
+        sink.handle(Event(10.0 * i + 5, "presence", "leave", {"visitor": i}))
+
+    def settle() -> None:
+        deadline = time.monotonic() + 5.0
+        while sink._queue.qsize() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+
+    with caplog.at_level(logging.WARNING, "exhibit.analytics"):
+        with store._lock:  # the card fills up: no page more
+            pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+            store._db.execute(f"PRAGMA max_page_count = {pages}")
+        for i in range(40):
+            visit(i)
+            settle()
+        assert sink._thread.is_alive() and sink.written < 40  # the last free pages, then full
+        with store._lock:  # room again
+            store._db.execute("PRAGMA max_page_count = 1000000")
+        visit(40)
+        sink.close()
+    assert store.count() == sink.written == 41 and sink.failed == 0
+    assert caplog.text.count("not stored, kept to retry") == 1
+    assert caplog.text.count("stored again") == 1
+    store.close()

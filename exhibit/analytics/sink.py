@@ -40,6 +40,9 @@ from exhibit.analytics.store import SessionStore, SessionStoreError
 from exhibit.config.schema import Config
 from exhibit.events import Event
 
+RETRY_SESSIONS = 1000
+"""Sessions kept in memory for another try while the database cannot be written."""
+
 log = logging.getLogger("exhibit.analytics")
 
 DEFAULT_QUEUE_SIZE = 256
@@ -71,6 +74,7 @@ class SessionSink:
         self.dropped = 0
         self.written = 0
         self.failed = 0
+        self.failing = False  # the last write failed (logged once until one succeeds)
         self._closed = False
         self._thread = threading.Thread(target=self._write, name="session-writer", daemon=True)
         self._thread.start()
@@ -96,6 +100,7 @@ class SessionSink:
                 )
 
     def _write(self) -> None:
+        retry: list[dict[str, Any]] = []
         while True:
             item = self._queue.get()
             batch: list[dict[str, Any]] = []
@@ -111,14 +116,24 @@ class SessionSink:
                     done = True
                 else:
                     batch.append(more)
+            batch = retry + batch
+            retry = []
             if batch:
                 try:
                     self.store.add_many(batch)
                     self.written += len(batch)
-                except SessionStoreError as exc:
-                    self.failed += len(batch)
-                    log.error("sessions: %d not stored: %s", len(batch), exc)
+                    if self.failing:
+                        log.warning("sessions: stored again (%d waited)", len(batch))
+                        self.failing = False
+                except Exception as exc:  # a full disk, an odd summary: never kill the writer
+                    # Kept for the next batch (a full card may get room again), up to a bound.
+                    retry = batch[-RETRY_SESSIONS:]
+                    self.failed += len(batch) - len(retry)
+                    if not self.failing:
+                        log.error("sessions: not stored, kept to retry: %s", exc)
+                        self.failing = True
             if done:
+                self.failed += len(retry)
                 return
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -240,7 +241,7 @@ class SessionStore:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     @property
@@ -420,8 +421,17 @@ class _Transaction:
                 self._db.execute("COMMIT")
                 return
             except sqlite3.Error as err:
-                self._db.execute("ROLLBACK")
+                _rollback(self._db)
                 raise SessionStoreError(f"{self._path}: cannot write ({err})") from err
-        self._db.execute("ROLLBACK")
+        _rollback(self._db)
         if isinstance(exc, sqlite3.Error):
             raise SessionStoreError(f"{self._path}: cannot write ({exc})") from exc
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back what is open. On a full disk or an I/O error SQLite has already rolled the
+    transaction back itself, and a second ROLLBACK would raise a plain ``sqlite3`` error that
+    hides the real one (and killed the session writer)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
