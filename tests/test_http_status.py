@@ -368,3 +368,50 @@ def test_an_ipv6_interface_is_served_too() -> None:
         host, port = server.address
         assert host == "::1"
         assert fetch(dataclasses.replace(config, port=port), "/status") == HEALTHY
+
+
+def test_clients_outside_allow_cannot_crowd_out_the_monitor() -> None:
+    """Eight slow connections from a host outside ``allow`` (a byte now and then keeps a
+    per-receive timeout happy): the allowed monitor is still answered."""
+    with serving(HEALTHY, allow=StatusConfig().allow[:1]) as server:  # 127.0.0.1/32 only
+        host, port = server.address
+        hostile = [
+            socket.create_connection((host, port), timeout=5, source_address=("127.0.0.2", 0))
+            for _ in range(MAX_CLIENTS)
+        ]
+        try:
+            for sock in hostile:
+                sock.sendall(b"G")  # a request begun, never finished
+            assert get_from("127.0.0.1", server, "/status") == 200
+            assert server.stats()["not_allowed"] >= MAX_CLIENTS - 2
+        finally:
+            for sock in hostile:
+                sock.close()
+
+
+def test_a_request_that_never_ends_is_cut_after_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The timeout holds for the whole request, not for each receive: a client dribbling a
+    byte every 0.2 s is cut when its time is up."""
+    import exhibit.service.http_status as http_status
+
+    monkeypatch.setattr(http_status, "REQUEST_TIMEOUT_S", 0.5)
+    with serving(HEALTHY) as server:
+        slow = socket.create_connection(server.address, timeout=5)
+        slow.setblocking(False)
+        start, cut_after_s = time.monotonic(), None
+        try:
+            while cut_after_s is None and time.monotonic() - start < 3.0:
+                try:
+                    slow.sendall(b"G")
+                    if slow.recv(100) == b"":
+                        cut_after_s = time.monotonic() - start
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    cut_after_s = time.monotonic() - start
+                time.sleep(0.2)
+        finally:
+            slow.close()
+        assert cut_after_s is not None and cut_after_s < 1.5

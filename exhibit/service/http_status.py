@@ -15,8 +15,8 @@ any client outside ``[status] allow`` (loopback only by default), the same idea 
 It serves numbers only: no camera image ever goes out (PRIVACY.md).
 
 It is an edge: a ``ThreadingHTTPServer`` on a daemon thread, at most ``MAX_CLIENTS`` requests at
-once (more are dropped), each with a socket timeout, so a slow or hostile client cannot hold the
-service. ``status_provider`` is called on a request thread: it must return a snapshot.
+once (more are dropped), of which clients outside ``allow`` share ``STRANGER_SLOTS``, each cut
+after ``REQUEST_TIMEOUT_S`` in all, so a slow or hostile client cannot hold the service. ``status_provider`` is called on a request thread: it must return a snapshot.
 
 Example:
     >>> judge({"health": {"frames": 0, "last_frame_age_s": None}}, stale_after_s=5.0)
@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
@@ -56,6 +57,7 @@ from exhibit.errors import SourceError
 
 DEFAULT_PORT = 9180
 MAX_CLIENTS = 8
+STRANGER_SLOTS = 2
 REQUEST_TIMEOUT_S = 5.0
 REPORT_INTERVAL_S = 60.0
 PATHS = ("/status", "/healthz")
@@ -214,6 +216,23 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.0"
 
+    def setup(self) -> None:
+        super().setup()
+        # The socket timeout is per receive: a client sending a byte every few seconds would
+        # hold its slot for ever. The whole request gets REQUEST_TIMEOUT_S, then it is cut.
+        self._deadline = threading.Timer(REQUEST_TIMEOUT_S, self._cut)
+        self._deadline.daemon = True
+        self._deadline.start()
+
+    def finish(self) -> None:
+        self._deadline.cancel()
+        with contextlib.suppress(OSError):  # the client may have gone already
+            super().finish()
+
+    def _cut(self) -> None:
+        with contextlib.suppress(OSError):
+            self.request.shutdown(socket.SHUT_RDWR)
+
     def do_GET(self) -> None:
         self.server.owner._answer(self, body=True)
 
@@ -243,6 +262,9 @@ class _Server(ThreadingHTTPServer):
         self.address_family = family
         self.owner = owner
         self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
+        # Clients outside ``allow`` share STRANGER_SLOTS of them (enough for their 403s): they
+        # cannot crowd out the monitors that are allowed.
+        self._strangers = threading.BoundedSemaphore(STRANGER_SLOTS)
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -253,21 +275,38 @@ class _Server(ThreadingHTTPServer):
         self.server_name, self.server_port = str(host), int(port)
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        stranger = not self.owner._allowed(str(client_address[0]))
+        if stranger and not self._strangers.acquire(blocking=False):
+            self.owner._count("not_allowed", "(dropped: too many at once)", client_address[0])
+            self.shutdown_request(request)
+            return
         if not self._slots.acquire(blocking=False):
+            if stranger:
+                self._strangers.release()
             self.owner._count("busy", f"more than {MAX_CLIENTS} requests at once", client_address)
             self.shutdown_request(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._slots.release()
+            self._release(stranger)
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._release(not self.owner._allowed(str(client_address[0])))
+
+    def _release(self, stranger: bool) -> None:
+        self._slots.release()
+        if stranger:
+            self._strangers.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that reset or vanished mid-request: counted by the handler's caller, not
+        printed (socketserver's default writes a traceback to stderr, the journal)."""
+        self.owner._log.debug("HTTP status: request from %s failed", client_address, exc_info=True)
 
 
 COUNTERS = ("status", "healthz", "not_allowed", "not_found", "status_failed", "busy")
