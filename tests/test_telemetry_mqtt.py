@@ -35,6 +35,7 @@ from exhibit.skeleton import Frame
 from exhibit.telemetry.commands import RemoteCommand
 from exhibit.telemetry.config import TelemetryConfig, TlsConfig
 from exhibit.telemetry.mqtt import MqttPublisher
+from tests.peers import free_udp_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -714,3 +715,23 @@ def test_telemetry_check_says_what_the_broker_refused(
         b.stop()
     assert main(["telemetry", "check", str(right), "--timeout", "1"]) == 1
     assert "FAIL: cannot reach" in capsys.readouterr().err
+
+
+def test_a_password_file_that_is_not_utf8_is_said_once_and_never_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Saved as "Unicode" by a Windows editor: the publisher says what is wrong, backs off, and
+    never puts the file's bytes in the journal."""
+    secret = tmp_path / "password"
+    secret.write_bytes("\ufeffs3cret-Pa55".encode("utf-16"))
+    cfg = telemetry(free_udp_port(), username="hall3", password_file=str(secret))
+    pub = MqttPublisher(cfg, "hall-3", status)
+    with caplog.at_level(logging.DEBUG, "exhibit"):
+        pub.start()
+        time.sleep(1.0)
+        pub.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sum("is not UTF-8 text" in w for w in warnings) == 1
+    assert "s3cret" not in caplog.text and "\\xff" not in caplog.text
+    assert pub.stats()["internal_errors"] == 0
+    assert 2 <= pub.stats()["failed_attempts"] <= 6  # backing off (0.1, 0.2, 0.4 ...), not 20/s

@@ -367,9 +367,12 @@ class MqttPublisher:
                     self._turn()
                 except Exception as exc:  # a bug here or in paho: say it, go on, never die
                     self._count("internal_errors")
-                    self._report("internal", "MQTT telemetry: unexpected %r; carrying on", exc)
-                    if self._still_trying():
-                        self._failed(f"unexpected {type(exc).__name__}")
+                    self._report(
+                        "internal",
+                        "MQTT telemetry: unexpected %s; carrying on",
+                        type(exc).__name__,  # not its text: it may quote a password
+                    )
+                    self._failed(f"unexpected {type(exc).__name__}")  # backs off, always
                     self._stop.wait(LOOP_S)
         finally:
             self._goodbye()
@@ -414,6 +417,9 @@ class MqttPublisher:
                 client.username_pw_set(cfg.username, cfg.read_password())
         except OSError as exc:
             self._failed(f"cannot read the password file {cfg.password_file}: {exc}")
+            return
+        except ValueError:  # never the exception's text: it quotes the file's bytes
+            self._failed(f"the password file {cfg.password_file} is not UTF-8 text")
             return
         self.phase = Phase.CONNECTING
         self._connecting_since_s = self._clock()
