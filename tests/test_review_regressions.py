@@ -228,3 +228,23 @@ def test_camera_frames_never_go_back_in_time() -> None:
     source = PoseFrameSource(Camera(), None, gate=lambda t_s: False, tick_s=0.5)  # type: ignore[arg-type]
     times = [next(source).t_s for _ in range(3)]
     assert times == [10.5, 10.5, 10.6]
+
+
+def test_a_disk_that_fills_and_frees_again_and_again_is_not_a_log_flood(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another writer on the card fills and frees it every other frame for 10 s at 30 fps: one
+    "cannot write" and one "writing again" line, not one per frame."""
+    from exhibit.service.writes import WriteHealth
+
+    now = [0.0]
+    health = WriteHealth("events.jsonl", "event log", clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, "exhibit.files"):
+        for frame in range(300):
+            now[0] = frame / 30
+            if frame % 2:
+                health.ok()
+            else:
+                health.fail(OSError(28, "No space left on device"))
+    assert len(caplog.records) == 2
+    assert health.failures == 150 and health.lost == 150

@@ -55,6 +55,7 @@ class WriteHealth:
         self.stopped = False
         """True once the writer gave up for good (a recording with a gap would not replay)."""
         self._failing = False
+        self._run_logged = False  # the failure that began this run was logged
         self._clock = clock
         self._last_logged_s: float | None = None
 
@@ -63,6 +64,8 @@ class WriteHealth:
         self.written += records
         if self._failing:
             self._failing = False
+            if not self._run_logged:
+                return  # its failure was not said (the minute's line was used): nor is this
             log.warning(
                 "%s %s: writing again (%d record(s) lost so far)", self.what, self.path, self.lost
             )
@@ -77,8 +80,10 @@ class WriteHealth:
         self._failing = True
         self.failures += 1
         now_s = self._clock()
+        self._run_logged = False
         if self._last_logged_s is not None and now_s - self._last_logged_s < LOG_EVERY_S:
             return
+        self._run_logged = True
         self._last_logged_s = now_s
         then = "stopped; the show goes on" if stopped else "the show goes on; retrying each frame"
         log.error("%s %s: cannot write (%s); %s", self.what, self.path, self.last_error, then)
