@@ -194,7 +194,13 @@ def parse_listen(text: str) -> tuple[str, int]:
     """``"127.0.0.1:9100"`` / ``"[::]:9100"`` / ``"localhost:9100"`` into ``(host, port)``.
 
     The host must be an IP address (or ``localhost``): it names an interface of this machine.
+    ``localhost`` is taken as ``127.0.0.1``: on Raspberry Pi OS it resolves to ``::1`` first,
+    and a listener bound there alone refuses a monitor asking ``127.0.0.1``.
     Raises ``ValueError`` naming what is wrong.
+
+    Example:
+        >>> parse_listen("localhost:9180")
+        ('127.0.0.1', 9180)
     """
     if not isinstance(text, str):
         raise ValueError("not a string")
@@ -208,7 +214,9 @@ def parse_listen(text: str) -> tuple[str, int]:
         host, sep, port_text = text.rpartition(":")
         if not sep or not host:
             raise ValueError("missing host or port")
-        if host != "localhost":
+        if host == "localhost":
+            host = "127.0.0.1"
+        else:
             try:
                 ipaddress.IPv4Address(host)
             except ValueError as exc:
