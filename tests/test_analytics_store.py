@@ -298,3 +298,26 @@ def test_a_full_disk_loses_no_session_and_never_stops_the_writer(
     assert caplog.text.count("not stored, kept to retry") == 1
     assert caplog.text.count("stored again") == 1
     store.close()
+
+
+def test_a_reader_never_changes_the_file_and_reads_an_older_schema_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """``exhibit report`` from a technician's account opens read-only: no upgrade, no journal
+    switch, not one byte changed (it may not even be allowed to write there)."""
+    path = tmp_path / "sessions.db"
+    db = sqlite3.connect(path)  # a store as the first release wrote it (schema 1)
+    db.executescript(MIGRATIONS[0])
+    db.execute(
+        "INSERT INTO sessions (started_at, dwell_s, ended, exhibit, summary) VALUES (?,?,?,?,?)",
+        (1.0e9, 12.0, "left", "x", '{"started_at": 1000000000.0, "dwell_s": 12.0}'),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with SessionStore(path, readonly=True) as store:
+        assert [s.summary["dwell_s"] for s in store.sessions()] == [12.0]
+    assert path.read_bytes() == before
+    with SessionStore(path) as store:  # the service upgrades it when it next runs
+        assert store.schema_version == SCHEMA_VERSION

@@ -181,16 +181,20 @@ class SessionStore:
             except OSError as exc:
                 raise SessionStoreError(f"{self.path}: cannot create its folder ({exc})") from exc
         self._closed = False
+        self._readonly = readonly
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
         path = self.path
         try:
+            # A reader opens read-only: the report run by a technician (not the service's user)
+            # must neither need write access nor change the file (no upgrade, no WAL switch).
             db = sqlite3.connect(
-                path,
+                f"file:{path.resolve()}?mode=ro" if self._readonly else path,
                 timeout=BUSY_TIMEOUT_S,
                 isolation_level=None,  # transactions are explicit below
                 check_same_thread=False,
+                uri=self._readonly,
             )
         except sqlite3.Error as exc:
             raise SessionStoreError(f"{path}: cannot be opened ({exc})") from exc
@@ -210,11 +214,19 @@ class SessionStore:
                     raise SessionStoreError(
                         f"{path}: damaged ({'; '.join(problems)}); {_fix_hint(path)}"
                     )
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
-            self._migrate(db, version)  # a reader upgrades an old file too: same data
+            if not self._readonly:  # an older file is read as it is (same columns for reports)
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = FULL")
+                self._migrate(db, version)
         except sqlite3.DatabaseError as exc:
             db.close()
+            if self._readonly and isinstance(exc, sqlite3.OperationalError):
+                # readonly / cannot open: this user may not read it (or its WAL files), which
+                # says nothing about the file itself: no advice to move it aside
+                raise SessionStoreError(
+                    f"{path}: cannot be read by this user ({exc}); run as the service's user "
+                    "(sudo -u exhibit ...) or join its group (sudo adduser $USER exhibit)"
+                ) from exc
             raise SessionStoreError(
                 f"{path}: not a usable SQLite database ({exc}); {_fix_hint(path)}"
             ) from exc
