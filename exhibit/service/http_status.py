@@ -16,7 +16,8 @@ It serves numbers only: no camera image ever goes out (PRIVACY.md).
 
 It is an edge: a ``ThreadingHTTPServer`` on a daemon thread, at most ``MAX_CLIENTS`` requests at
 once (more are dropped), of which clients outside ``allow`` share ``STRANGER_SLOTS``, each cut
-after ``REQUEST_TIMEOUT_S`` in all, so a slow or hostile client cannot hold the service. ``status_provider`` is called on a request thread: it must return a snapshot.
+after ``REQUEST_TIMEOUT_S`` in all, so a slow or hostile client cannot hold the service.
+``status_provider`` is called on a request thread: it must return a snapshot.
 
 Example:
     >>> judge({"health": {"frames": 0, "last_frame_age_s": None}}, stale_after_s=5.0)
