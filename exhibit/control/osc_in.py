@@ -226,6 +226,27 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+def listen_address(
+    table: Mapping[str, Any], path: str, c: Checker, host: str, port: int
+) -> tuple[str, int]:
+    """A listener's ``listen = "host:port"`` (default ``host``:``port``), checked by
+    :func:`parse_listen`; an error names the key and the default is kept."""
+    listen = c.string(table, path, "listen", f"{host}:{port}")
+    if listen is None:
+        return host, port
+    try:
+        return parse_listen(listen)
+    except ValueError as exc:
+        c.error(
+            join(path, "listen"),
+            f"not an address to listen on: {exc}",
+            listen,
+            f'"host:port" with an IP address of this machine, e.g. "127.0.0.1:{port}" or '
+            f'"0.0.0.0:{port}"',
+        )
+        return host, port
+
+
 def listener_switch(
     table: Any, path: str, c: Checker, keys: tuple[str, ...], purpose: str
 ) -> bool | None:
@@ -262,19 +283,7 @@ def parse_control(table: Any, path: str, checker: Checker) -> ControlConfig:
     enabled = switch
     tcp = c.boolean(table, path, "tcp", False)
 
-    host, port = default.host, default.port
-    listen = c.string(table, path, "listen", f"{default.host}:{default.port}")
-    if listen is not None:
-        try:
-            host, port = parse_listen(listen)
-        except ValueError as exc:
-            c.error(
-                join(path, "listen"),
-                f"not an address to listen on: {exc}",
-                listen,
-                '"host:port" with an IP address of this machine, e.g. "127.0.0.1:9100" or '
-                '"0.0.0.0:9100"',
-            )
+    host, port = listen_address(table, path, c, default.host, default.port)
 
     allow = default.allow
     if "allow" in table:

@@ -50,8 +50,8 @@ from exhibit.config.checker import Checker, join, show
 from exhibit.control.osc_in import (
     DEFAULT_ALLOW,
     Network,
+    listen_address,
     listener_switch,
-    parse_listen,
     parse_networks,
 )
 from exhibit.errors import SourceError
@@ -113,19 +113,7 @@ def parse_status(table: Any, path: str, checker: Checker) -> StatusConfig:
         return default
     enabled = switch
 
-    host, port = default.host, default.port
-    listen = c.string(table, path, "listen", f"{default.host}:{default.port}")
-    if listen is not None:
-        try:
-            host, port = parse_listen(listen)
-        except ValueError as exc:
-            c.error(
-                join(path, "listen"),
-                f"not an address to listen on: {exc}",
-                listen,
-                '"host:port" with an IP address of this machine, e.g. "127.0.0.1:9180" or '
-                '"0.0.0.0:9180"',
-            )
+    host, port = listen_address(table, path, c, default.host, default.port)
 
     stale_after_s = default.stale_after_s
     if "stale_after_s" in table:
