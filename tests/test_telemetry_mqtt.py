@@ -422,30 +422,23 @@ def test_remote_commands_are_queued_refused_or_answered(broker: Broker) -> None:
         sub.close()
 
 
+def hall_config(port: int, *, health_interval_s: float, extra: str = "") -> str:
+    """An exhibit "hall-3" with telemetry commands on and a two-state show."""
+    return (
+        '[exhibit]\nname = "hall-3"\n'
+        + extra
+        + f'[telemetry]\nhost = "127.0.0.1"\nport = {port}\ncommands = true\n'
+        f"health_interval_s = {health_interval_s}\n"
+        '[show]\ninitial = "idle"\n'
+        '[show.states.idle]\ntransitions = [{ on = "presence.enter", to = "welcome" }]\n'
+        '[show.states.welcome]\ntransitions = [{ on = "presence.leave", to = "idle" }]\n'
+    )
+
+
 def test_commands_reach_the_live_controls_between_frames(broker: Broker, tmp_path: Path) -> None:
     config_file = tmp_path / "exhibit.toml"
     config_file.write_text(
-        textwrap.dedent(
-            f"""
-            [exhibit]
-            name = "hall-3"
-
-            [telemetry]
-            host = "127.0.0.1"
-            port = {broker.port}
-            commands = true
-            health_interval_s = 0.2
-
-            [show]
-            initial = "idle"
-
-            [show.states.idle]
-            transitions = [{{ on = "presence.enter", to = "welcome" }}]
-
-            [show.states.welcome]
-            transitions = [{{ on = "presence.leave", to = "idle" }}]
-            """
-        ),
+        hall_config(broker.port, health_interval_s=0.2),
         encoding="utf-8",
     )
     config = load(config_file)
@@ -549,29 +542,8 @@ def test_exhibit_run_reports_takes_a_command_and_logs_it(broker: Broker, tmp_pat
 
     config_file = tmp_path / "exhibit.toml"
     config_file.write_text(
-        textwrap.dedent(
-            f"""
-            [exhibit]
-            name = "hall-3"
-
-            [analytics]
-            database = "sessions.db"
-
-            [telemetry]
-            host = "127.0.0.1"
-            port = {broker.port}
-            commands = true
-            health_interval_s = 0.3
-
-            [show]
-            initial = "idle"
-
-            [show.states.idle]
-            transitions = [{{ on = "presence.enter", to = "welcome" }}]
-
-            [show.states.welcome]
-            transitions = [{{ on = "presence.leave", to = "idle" }}]
-            """
+        hall_config(
+            broker.port, health_interval_s=0.3, extra='[analytics]\ndatabase = "sessions.db"\n'
         ),
         encoding="utf-8",
     )
