@@ -23,12 +23,16 @@ from exhibit.gestures.wave_model import (
     builtin_model,
 )
 from exhibit.gestures.wave_train import (
+    TREE_COUNT,
     ClipWindows,
     OperatingPoint,
+    balanced_weights,
     choose_operating_point,
     clip_windows,
     fit_logistic,
+    fit_trees,
     frames_of,
+    tree_classifier,
 )
 from exhibit.skeleton import LANDMARK_INDEX as IDX
 from exhibit.skeleton import Frame, Skeleton
@@ -166,9 +170,10 @@ def test_hand_config_limits_the_learned_model_to_one_side() -> None:
 
 
 def test_the_shipped_model_is_small_and_loads() -> None:
-    assert BUILTIN_MODEL.stat().st_size < 50_000
+    assert BUILTIN_MODEL.stat().st_size < 150_000
     model = builtin_model()
     assert len(model.weights) == len(FEATURE_NAMES)
+    assert model.trees is not None and len(model.trees.roots) > 10
     assert 0.0 < model.threshold < 1.0 and model.min_windows >= 1
     assert dict(model.info)["subjects"] >= 3
 
@@ -190,6 +195,19 @@ def _write(tmp_path: Path, data: object) -> Path:
         (lambda d: {k: v for k, v in d.items() if k != "bias"}, "'bias'"),
         (lambda d: {**d, "threshold": 1.5}, "threshold outside"),
         (lambda d: {**d, "scale": [0.0] * len(d["scale"])}, "scale <= 0"),
+        (lambda d: {k: v for k, v in d.items() if k != "trees"}, "'trees' is not a table"),
+        (
+            lambda d: {**d, "trees": {**d["trees"], "left": [10**6] * len(d["trees"]["left"])}},
+            "out of range",
+        ),
+        (
+            lambda d: {**d, "trees": {**d["trees"], "feature": [99] * len(d["trees"]["feature"])}},
+            "out of range",
+        ),
+        (
+            lambda d: {**d, "trees": {**d["trees"], "value": d["trees"]["value"][:-1]}},
+            "differ in length",
+        ),
     ],
 )
 def test_a_corrupt_model_file_is_named_with_the_fix(
@@ -218,7 +236,45 @@ def test_a_model_round_trips_through_its_file(tmp_path: Path) -> None:
     assert (again.threshold, again.min_windows) == (model.threshold, model.min_windows)
 
 
+def test_a_version_1_model_without_trees_still_runs(tmp_path: Path) -> None:
+    """Models trained before the trees (logistic alone) keep working after an update."""
+    data = json.loads(BUILTIN_MODEL.read_text(encoding="utf-8"))
+    del data["trees"]
+    data["version"] = 1
+    model = WaveModel.load(_write(tmp_path, data))
+    assert model.trees is None
+    x = np.linspace(-1.0, 1.0, len(FEATURE_NAMES))
+    z = float(np.dot((x - np.asarray(model.mean)) / np.asarray(model.scale), model.weights))
+    assert model.probability(x) == pytest.approx(1.0 / (1.0 + math.exp(-(z + model.bias))))
+    model.save(tmp_path / "again.json")
+    assert json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["version"] == 1
+
+
 # --- training ---------------------------------------------------------------------------------
+
+
+def test_exported_trees_give_scikit_learns_probabilities() -> None:
+    """The Pi walks the exported trees with numpy; they must say what scikit-learn says."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(0.0, 1.0, (600, 5))
+    y = ((X[:, 0] > 0.3) & (X[:, 2] < 0.5) | (X[:, 4] > 1.5)).astype(np.float64)
+    trees = fit_trees(X, y)
+    reference = tree_classifier().fit(X, y, sample_weight=balanced_weights(y))
+    expected = reference.predict_proba(X)[:, 1]
+    assert np.allclose(trees.probabilities(X), expected, atol=1e-9)
+    assert [trees.probability(x) for x in X[:20]] == pytest.approx(expected[:20], abs=1e-9)
+    assert len(trees.roots) == TREE_COUNT
+    # Deterministic: the same data give the same file.
+    assert fit_trees(X, y).to_json() == trees.to_json()
+
+
+def test_the_ensemble_is_the_mean_of_logistic_and_trees(tmp_path: Path) -> None:
+    model = builtin_model()
+    assert model.trees is not None
+    x = np.linspace(-1.0, 1.0, len(FEATURE_NAMES))
+    z = float(np.dot((x - np.asarray(model.mean)) / np.asarray(model.scale), model.weights))
+    logistic = 1.0 / (1.0 + math.exp(-(z + model.bias)))
+    assert model.probability(x) == pytest.approx(0.5 * (logistic + model.trees.probability(x)))
 
 
 def test_logistic_fit_separates_and_weights_classes_equally() -> None:

@@ -246,7 +246,11 @@ def cmd_train_wave(args: argparse.Namespace) -> int:
         parse_expect,
         read_manifest,
     )
-    from exhibit.gestures.wave_train import synthetic_clips, train_model
+    from exhibit.gestures.wave_train import (
+        TrainingNeedsScikitLearn,
+        synthetic_clips,
+        train_model,
+    )
 
     try:
         expect = parse_expect(args.expect)
@@ -279,13 +283,19 @@ def cmd_train_wave(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    model, point = train_model(windows + synthetic_clips(args.synthetic_views), (args.mode,))
+    modes = ("learned", "both") if args.mode == "auto" else (args.mode,)
+    try:
+        model, point = train_model(windows + synthetic_clips(args.synthetic_views), modes)
+    except TrainingNeedsScikitLearn as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     model.save(args.out)
     info = dict(model.info)
     print(
         f"{args.out}: {info['windows']} windows of {info['clips']} clips, {info['subjects']} "
         f"subjects; threshold {point.threshold}, {point.min_windows} consecutive window(s) "
-        f"(leave-one-subject-out F1 {info['loso_f1']})"
+        f"(leave-one-subject-out F1 {info['loso_f1']}); use it with [gestures.wave] "
+        f'model = "{point.mode}"'
     )
     return 1 if errors else 0
 
@@ -440,10 +450,11 @@ def add_gesture_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     t.add_argument("--jobs", type=int, default=1, help="MediaPipe processes for clips not cached")
     t.add_argument(
         "--mode",
-        choices=("learned", "both"),
-        default="both",
+        choices=("learned", "both", "auto"),
+        default="auto",
         help="the [gestures.wave] model the threshold is chosen for: the learned model alone, "
-        "or either it or the rules (default both)",
+        "either it or the rules, or (auto, the default) whichever of the two scores better "
+        "by leave-one-subject-out (printed: set [gestures.wave] model to it)",
     )
     t.add_argument(
         "--synthetic-views",

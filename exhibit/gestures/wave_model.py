@@ -30,11 +30,12 @@ import json
 import math
 from collections import deque
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from exhibit.atomic import write_text_atomic
 from exhibit.config.schema import WaveConfig
@@ -53,7 +54,8 @@ from exhibit.gestures.wave_features import (
 from exhibit.skeleton import Skeleton
 
 MODEL_FORMAT = "exhibit-wave-model"
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: logistic + gradient-boosted trees; 1 (logistic alone) is still read
+READABLE_VERSIONS = (1, 2)
 BUILTIN_MODEL = Path(__file__).with_name("wave_model.json")
 # Samples kept per hand beyond the window, so the grid's first point can be interpolated.
 HISTORY_SLACK_S = 0.15
@@ -61,13 +63,139 @@ HISTORY_SLACK_S = 0.15
 EVAL_STEP_S = 0.075
 
 
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
 class WaveModelError(ExhibitError):
     """A wave model file that cannot be used (named in the message, with what to do)."""
 
 
 @dataclass(frozen=True)
+class TreeEnsemble:
+    """Gradient-boosted regression trees over :data:`FEATURE_NAMES` (made by scikit-learn's
+    ``HistGradientBoostingClassifier`` at training time, run here with numpy alone).
+
+    The nodes of every tree sit in flat arrays; ``roots[k]`` is tree k's first node. A node
+    sends a window left when its feature is at most the node's threshold. The log-odds are
+    ``baseline`` plus the leaves' values.
+
+    Example:
+        >>> t = TreeEnsemble(0.0, (0,), (0, 0, 0), (0.5, 0.0, 0.0), (1, -1, -1), (2, -1, -1),
+        ...                  (0.0, -2.0, 2.0), (False, True, True))
+        >>> t.probability(np.array([0.2])) < 0.5 < t.probability(np.array([0.9]))
+        True
+    """
+
+    baseline: float
+    roots: tuple[int, ...]
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+    is_leaf: tuple[bool, ...]
+
+    @cached_property
+    def _arrays(
+        self,
+    ) -> tuple[IntArray, FloatArray, IntArray, IntArray, FloatArray, BoolArray, IntArray]:
+        """numpy copies for the walk (the tuples are what is compared and saved)."""
+        return (
+            np.asarray(self.feature, dtype=np.int64),
+            np.asarray(self.threshold, dtype=np.float64),
+            np.asarray(self.left, dtype=np.int64),
+            np.asarray(self.right, dtype=np.int64),
+            np.asarray(self.value, dtype=np.float64),
+            np.asarray(self.is_leaf, dtype=bool),
+            np.asarray(self.roots, dtype=np.int64),
+        )
+
+    def log_odds(self, features: FloatArray) -> float:
+        """Baseline plus every tree's leaf for one window (all trees walked at once)."""
+        feature, threshold, left, right, value, is_leaf, roots = self._arrays
+        node = roots.copy()
+        for _ in range(64):  # deeper than any tree made here; a cycle cannot hang the show
+            inner = ~is_leaf[node]
+            if not inner.any():
+                break
+            go_left = features[feature[node]] <= threshold[node]
+            node = np.where(inner, np.where(go_left, left[node], right[node]), node)
+        return self.baseline + float(value[node].sum())
+
+    def probability(self, features: FloatArray) -> float:
+        return _sigmoid(self.log_odds(features))
+
+    def probabilities(self, X: FloatArray) -> FloatArray:
+        """P(wave) of the trees for many windows (rows of ``X``) at once (training)."""
+        feature, threshold, left, right, value, is_leaf, roots = self._arrays
+        node = np.broadcast_to(roots, (len(X), len(roots))).copy()
+        rows = np.arange(len(X))[:, None]
+        for _ in range(64):
+            inner = ~is_leaf[node]
+            if not inner.any():
+                break
+            go_left = X[rows, feature[node]] <= threshold[node]
+            node = np.where(inner, np.where(go_left, left[node], right[node]), node)
+        z = self.baseline + value[node].sum(axis=1)
+        out: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "baseline": _short(self.baseline),
+            "roots": list(self.roots),
+            "feature": list(self.feature),
+            "threshold": [_short(v) for v in self.threshold],
+            "left": list(self.left),
+            "right": list(self.right),
+            "value": [_short(v) for v in self.value],
+            "is_leaf": [int(v) for v in self.is_leaf],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, n_features: int) -> TreeEnsemble:
+        """The trees of a model file; ValueError (with what is wrong) when they do not hold."""
+        if not isinstance(data, dict):
+            raise ValueError("'trees' is not a table")
+        try:
+            trees = cls(
+                float(data["baseline"]),
+                tuple(int(v) for v in data["roots"]),
+                tuple(int(v) for v in data["feature"]),
+                tuple(float(v) for v in data["threshold"]),
+                tuple(int(v) for v in data["left"]),
+                tuple(int(v) for v in data["right"]),
+                tuple(float(v) for v in data["value"]),
+                tuple(bool(v) for v in data["is_leaf"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"'trees' lacks or mangles {exc}") from exc
+        n = len(trees.feature)
+        columns = (trees.threshold, trees.left, trees.right, trees.value, trees.is_leaf)
+        if any(len(c) != n for c in columns):
+            raise ValueError("'trees' columns differ in length")
+        inner = [i for i in range(n) if not trees.is_leaf[i]]
+        if (
+            not trees.roots
+            or any(not 0 <= r < n for r in trees.roots)
+            or any(not 0 <= trees.feature[i] < n_features for i in inner)
+            or any(not (0 <= trees.left[i] < n and 0 <= trees.right[i] < n) for i in inner)
+            or not all(math.isfinite(v) for v in (*trees.threshold, *trees.value))
+            or not math.isfinite(trees.baseline)
+        ):
+            raise ValueError("'trees' has a node, feature or number out of range")
+        return trees
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+@dataclass(frozen=True)
 class WaveModel:
-    """Logistic regression over :data:`FEATURE_NAMES`, with its operating point.
+    """Logistic regression over :data:`FEATURE_NAMES`, and (version 2) gradient-boosted trees
+    whose probability is averaged with it, with the operating point.
 
     Example:
         >>> m = WaveModel((0.0,) * len(FEATURE_NAMES), (1.0,) * len(FEATURE_NAMES),
@@ -83,15 +211,18 @@ class WaveModel:
     threshold: float = 0.9
     min_windows: int = 2
     info: tuple[tuple[str, Any], ...] = ()
+    trees: TreeEnsemble | None = None
 
     def probability(self, features: FloatArray) -> float:
-        """P(wave) for one window's features."""
+        """P(wave) for one window's features: the logistic's, or its mean with the trees'."""
         z = float(np.dot((features - np.asarray(self.mean)) / np.asarray(self.scale), self.weights))
-        z += self.bias
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+        p = _sigmoid(z + self.bias)
+        if self.trees is None:
+            return p
+        return 0.5 * (p + self.trees.probability(features))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": MODEL_FORMAT,
             "version": MODEL_VERSION,
             "features": list(FEATURE_NAMES),
@@ -103,6 +234,11 @@ class WaveModel:
             "min_windows": self.min_windows,
             "trained_on": dict(self.info),
         }
+        if self.trees is not None:
+            data["trees"] = self.trees.to_json()
+        else:
+            data["version"] = 1
+        return data
 
     def save(self, path: str | Path) -> None:
         """Write the model as JSON (atomically: a power cut leaves the old file or the new)."""
@@ -121,10 +257,10 @@ class WaveModel:
             raise WaveModelError(f"{path}: not a readable wave model ({exc}); {redo}") from exc
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise WaveModelError(f"{path}: not a wave model (no format {MODEL_FORMAT!r}); {redo}")
-        if data.get("version") != MODEL_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise WaveModelError(
                 f"{path}: wave model version {data.get('version')!r}, this exhibit reads "
-                f"{MODEL_VERSION}; {redo}"
+                f"{' and '.join(map(str, READABLE_VERSIONS))}; {redo}"
             )
         if data.get("features") != list(FEATURE_NAMES):
             raise WaveModelError(
@@ -149,6 +285,12 @@ class WaveModel:
                 f"{path}: wave model has a scale <= 0, a threshold outside (0, 1) or "
                 f"min_windows < 1; {redo}"
             )
+        trees = None
+        if data["version"] >= 2:
+            try:
+                trees = TreeEnsemble.from_json(data.get("trees"), n)
+            except ValueError as exc:
+                raise WaveModelError(f"{path}: wave model's {exc}; {redo}") from exc
         info = data.get("trained_on", {})
         return cls(
             vectors[0],
@@ -158,6 +300,7 @@ class WaveModel:
             threshold,
             min_windows,
             tuple(sorted(info.items())) if isinstance(info, dict) else (),
+            trees,
         )
 
 
