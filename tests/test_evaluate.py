@@ -347,7 +347,10 @@ def test_leave_subjects_out_chooses_each_subjects_value_without_it(
 ) -> None:
     # 5.0 body sizes never fires (F1 0 everywhere); 0.1 gives S1 F1 1.0 and S2 F1 0.5, so each
     # subject gets 0.1, chosen on the other one, and the same counts as the plain report.
-    args = [str(manifest), "--config", str(config_path), "--cache", str(tmp_path)]
+    # (min_amplitude is the rules' parameter: the learned model would fire at 5.0 too.)
+    rules = config_path.with_name("rules.toml")
+    rules.write_text(CONFIG + '[gestures.wave]\nmodel = "rules"\n', encoding="utf-8")
+    args = [str(manifest), "--config", str(rules), "--cache", str(tmp_path)]
     code, out, err = run_eval(capsys, *args, "--loso", "wave.min_amplitude=5,0.1", "--json")
     assert code == 1 and MISSING in err  # the missing clip is named and left out
     data = json.loads(out)

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exhibit.config.schema import GesturesConfig, HandsUpConfig, WaveConfig
+from exhibit.config.schema import GesturesConfig, HandsUpConfig, WaveConfig, WaveModelKind
 from exhibit.gestures import GestureEngine, GestureHit, HandsUpDetector, WaveDetector
 from exhibit.gestures.features import BodyFrame, body_size, head_top_y, relative_position
 from exhibit.gestures.wave import SwingCounter
+from exhibit.gestures.wave_features import WINDOW_S
 from exhibit.skeleton import LANDMARK_INDEX as IDX
 from exhibit.skeleton import Frame, Skeleton
 from exhibit.synth.body import ArmPose, BodyShape, PinholeCamera, Pose, make_skeleton
@@ -97,7 +98,8 @@ def test_a_wave_fires_once_per_refractory_period_with_its_side(
     # here) may fire once more, as a visitor still waving should, but never in a burst.
     refractory_s = WaveConfig().refractory_s
     assert all(b.t_s - a.t_s >= refractory_s for a, b in pairwise(waves)), hits
-    assert all(w.t_s < 1.0 + duration_s for w in waves), hits
+    # (the learned model's window reaches 1.2 s back: it may fire just after the last swing)
+    assert all(w.t_s < 1.0 + duration_s + WINDOW_S for w in waves), hits
     assert 0.0 <= waves[0].score <= 1.0
     assert not named(hits, "hands_up")
 
@@ -127,7 +129,8 @@ def test_short_gaps_do_not_break_a_wave_but_long_ones_do() -> None:
     frames = render(seg, fps=fps)
     # The amplitude the gap logic was written for: with a smaller one the wave fires sooner
     # and the swings after a long gap are enough on their own.
-    cfg = GesturesConfig(wave=WaveConfig(min_amplitude=0.3))
+    # The rules' own gap logic (the learned model reads the last 1.2 s, whatever came before).
+    cfg = GesturesConfig(wave=WaveConfig(min_amplitude=0.3, model="rules"))
     first = named(run(frames, cfg), "wave")[0].t_s
     # Tracking lost for 0.25 s just before the wave would have fired: it still fires.
     short = {i for i in range(len(frames)) if first - 0.45 <= i / fps < first - 0.2}
@@ -137,9 +140,10 @@ def test_short_gaps_do_not_break_a_wave_but_long_ones_do() -> None:
     assert not named(run(render(seg, fps=fps, dropped_frames=long), cfg), "wave")
 
 
-def test_low_visibility_wrists_are_ignored() -> None:
+@pytest.mark.parametrize("model", ["rules", "learned", "both"])
+def test_low_visibility_wrists_are_ignored(model: WaveModelKind) -> None:
     frames = render(wave_motion(3.0), fps=30.0, landmark_dropout=1.0)
-    assert run(frames) == []
+    assert run(frames, GesturesConfig(wave=WaveConfig(model=model))) == []
 
 
 def test_wave_needs_a_waving_cadence() -> None:
@@ -424,9 +428,11 @@ def test_detectors_are_deterministic_and_match_the_protocol() -> None:
 
 
 def test_engine_update_is_well_under_a_tenth_of_a_millisecond() -> None:
+    """The rule detectors' own cost (the learned wave's is in `exhibit bench`: a model scored
+    ten times a second, not a per-frame figure to hold in a timed test)."""
     frames = scripted_visitor(fps=30.0)
     feed = [(f.t_s, f.skeletons[0]) for f in frames if f.skeletons]
-    engine = GestureEngine(GesturesConfig())
+    engine = GestureEngine(GesturesConfig(wave=WaveConfig(model="rules")))
 
     def once() -> None:
         engine.reset()

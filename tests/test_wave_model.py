@@ -9,6 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from exhibit.config.schema import GesturesConfig, WaveConfig
@@ -231,9 +232,23 @@ def test_a_model_round_trips_through_its_file(tmp_path: Path) -> None:
     model = builtin_model()
     model.save(tmp_path / "m.json")
     again = WaveModel.load(tmp_path / "m.json")
-    x = np.linspace(-1.0, 1.0, len(FEATURE_NAMES))
+    x = _seen(np.linspace(-1.0, 1.0, len(FEATURE_NAMES)))
     assert again.probability(x) == pytest.approx(model.probability(x), abs=1e-5)
     assert (again.threshold, again.min_windows) == (model.threshold, model.min_windows)
+
+
+def _seen(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """A feature vector whose arm MediaPipe saw (visibility 1)."""
+    x = x.copy()
+    x[FEATURE_NAMES.index("vis")] = 1.0
+    return x
+
+
+def test_a_window_whose_arm_was_not_seen_never_fires(tmp_path: Path) -> None:
+    model = builtin_model()
+    x = _seen(np.zeros(len(FEATURE_NAMES)))
+    x[FEATURE_NAMES.index("vis")] = 0.04  # under the rules' MIN_ARM_VISIBILITY too
+    assert model.probability(x) == 0.0
 
 
 def test_a_version_1_model_without_trees_still_runs(tmp_path: Path) -> None:
@@ -243,7 +258,7 @@ def test_a_version_1_model_without_trees_still_runs(tmp_path: Path) -> None:
     data["version"] = 1
     model = WaveModel.load(_write(tmp_path, data))
     assert model.trees is None
-    x = np.linspace(-1.0, 1.0, len(FEATURE_NAMES))
+    x = _seen(np.linspace(-1.0, 1.0, len(FEATURE_NAMES)))
     z = float(np.dot((x - np.asarray(model.mean)) / np.asarray(model.scale), model.weights))
     assert model.probability(x) == pytest.approx(1.0 / (1.0 + math.exp(-(z + model.bias))))
     model.save(tmp_path / "again.json")
@@ -271,7 +286,7 @@ def test_exported_trees_give_scikit_learns_probabilities() -> None:
 def test_the_ensemble_is_the_mean_of_logistic_and_trees(tmp_path: Path) -> None:
     model = builtin_model()
     assert model.trees is not None
-    x = np.linspace(-1.0, 1.0, len(FEATURE_NAMES))
+    x = _seen(np.linspace(-1.0, 1.0, len(FEATURE_NAMES)))
     z = float(np.dot((x - np.asarray(model.mean)) / np.asarray(model.scale), model.weights))
     logistic = 1.0 / (1.0 + math.exp(-(z + model.bias)))
     assert model.probability(x) == pytest.approx(0.5 * (logistic + model.trees.probability(x)))

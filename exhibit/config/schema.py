@@ -98,8 +98,9 @@ class WaveConfig:
     min_amplitude: float = 0.1
     window_s: float = 1.5
     refractory_s: float = 2.0
-    # "rules" (exhibit/gestures/wave.py), "learned" (exhibit/gestures/wave_model.py) or "both".
-    model: WaveModelKind = "rules"
+    # "rules" (exhibit/gestures/wave.py), "learned" (exhibit/gestures/wave_model.py) or "both"
+    # (either fires; the default: BIISC leave one subject out, docs/gestures-evaluation.md).
+    model: WaveModelKind = "both"
 
 
 @dataclass(frozen=True)

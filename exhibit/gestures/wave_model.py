@@ -42,7 +42,7 @@ from exhibit.config.schema import WaveConfig
 from exhibit.errors import ExhibitError
 from exhibit.gestures.base import GestureHit
 from exhibit.gestures.features import DEFAULT_ASPECT_RATIO, BodyFrame
-from exhibit.gestures.wave import WaveDetector
+from exhibit.gestures.wave import MIN_ARM_VISIBILITY, WaveDetector
 from exhibit.gestures.wave_features import (
     FEATURE_NAMES,
     WINDOW_S,
@@ -61,6 +61,15 @@ BUILTIN_MODEL = Path(__file__).with_name("wave_model.json")
 HISTORY_SLACK_S = 0.15
 # Windows are scored on frames at least this far apart (every frame at 10 fps).
 EVAL_STEP_S = 0.075
+# A window whose arm (wrist and elbow) MediaPipe hardly sees on average is not a wave, as in
+# the rules: its positions are guesses (an arm out of the picture or behind the body).
+VIS = FEATURE_NAMES.index("vis")
+
+
+def arm_seen(X: FloatArray) -> npt.NDArray[np.bool_]:
+    """Per window (row of ``X``, or one window), whether its arm was seen well enough to fire."""
+    seen: npt.NDArray[np.bool_] = X[..., VIS] >= MIN_ARM_VISIBILITY
+    return seen
 
 
 IntArray = npt.NDArray[np.int64]
@@ -200,7 +209,7 @@ class WaveModel:
     Example:
         >>> m = WaveModel((0.0,) * len(FEATURE_NAMES), (1.0,) * len(FEATURE_NAMES),
         ...               (0.0,) * len(FEATURE_NAMES), 0.0, threshold=0.9, min_windows=2)
-        >>> m.probability(np.zeros(len(FEATURE_NAMES)))
+        >>> m.probability(np.ones(len(FEATURE_NAMES)))
         0.5
     """
 
@@ -214,7 +223,10 @@ class WaveModel:
     trees: TreeEnsemble | None = None
 
     def probability(self, features: FloatArray) -> float:
-        """P(wave) for one window's features: the logistic's, or its mean with the trees'."""
+        """P(wave) for one window's features: the logistic's, or its mean with the trees';
+        0 when the arm was hardly seen (:func:`arm_seen`)."""
+        if not arm_seen(features):
+            return 0.0
         z = float(np.dot((features - np.asarray(self.mean)) / np.asarray(self.scale), self.weights))
         p = _sigmoid(z + self.bias)
         if self.trees is None:

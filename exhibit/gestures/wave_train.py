@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from exhibit.gestures.features import BodyFrame
 from exhibit.gestures.wave_features import FEATURE_NAMES, FloatArray
-from exhibit.gestures.wave_model import TreeEnsemble, WaveModel, WindowFeaturizer
+from exhibit.gestures.wave_model import TreeEnsemble, WaveModel, WindowFeaturizer, arm_seen
 from exhibit.skeleton import Frame, Skeleton
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
@@ -170,7 +170,8 @@ class EnsembleFit:
     trees: TreeEnsemble
 
     def predict(self, X: FloatArray) -> FloatArray:
-        out: FloatArray = 0.5 * (self.logistic.predict(X) + self.trees.probabilities(X))
+        p = 0.5 * (self.logistic.predict(X) + self.trees.probabilities(X))
+        out: FloatArray = np.where(arm_seen(X), p, 0.0)
         return out
 
 
