@@ -480,6 +480,28 @@ def _taught(t: dict[str, Any], c: Checker, base_dir: Path) -> TaughtConfig:
     return replace(cfg, names=tuple(names))
 
 
+def _wave_model_file(w: dict[str, Any], c: Checker, base_dir: Path) -> str:
+    """``[gestures.wave] model_file``: absolute, and loadable (else an error naming the key)."""
+    p = "gestures.wave"
+    if w.get("model_file", "") == "":  # the shipped model
+        return ""
+    name = c.string(w, p, "model_file", "") or ""
+    if not name:
+        return ""
+    from exhibit.gestures.wave_model import WaveModelError, load_model
+
+    try:
+        path = (base_dir / name).absolute()
+        load_model(str(path))
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in it
+        c.error(join(p, "model_file"), f"not a usable file name ({exc})", name, show_got=False)
+        return ""
+    except WaveModelError as exc:
+        c.error(join(p, "model_file"), str(exc), name, show_got=False)
+        return ""
+    return str(path)
+
+
 def _gestures(t: dict[str, Any], c: Checker, base_dir: Path = Path(".")) -> GesturesConfig:
     c.unknown_keys(t, "gestures", (*BUILTIN_GESTURES, "custom", "taught"))
     w = c.table(t, "gestures", "wave")
@@ -503,11 +525,21 @@ def _gestures(t: dict[str, Any], c: Checker, base_dir: Path = Path(".")) -> Gest
         ),
         refractory_s=c.number(w, p, "refractory_s", dw.refractory_s, minimum=0, unit="seconds"),
         model=cast(WaveModelKind, c.choice(w, p, "model", dw.model, ("rules", "learned", "both"))),
+        model_file=_wave_model_file(w, c, base_dir),
     )
     c.unknown_keys(
         w,
         p,
-        ("enabled", "hand", "min_swings", "min_amplitude", "window_s", "refractory_s", "model"),
+        (
+            "enabled",
+            "hand",
+            "min_swings",
+            "min_amplitude",
+            "window_s",
+            "refractory_s",
+            "model",
+            "model_file",
+        ),
     )
     h = c.table(t, "gestures", "hands_up")
     p = "gestures.hands_up"

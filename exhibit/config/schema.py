@@ -101,6 +101,9 @@ class WaveConfig:
     # "rules" (exhibit/gestures/wave.py), "learned" (exhibit/gestures/wave_model.py) or "both"
     # (either fires; the default: BIISC leave one subject out, docs/gestures-evaluation.md).
     model: WaveModelKind = "both"
+    # A model made by `exhibit gestures train-wave` (relative to the config's folder; resolved
+    # to an absolute path and checked at load); "" = the one shipped with the exhibit.
+    model_file: str = ""
 
 
 @dataclass(frozen=True)

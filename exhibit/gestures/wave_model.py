@@ -1,21 +1,26 @@
-"""The learned wave: a logistic model over 1.2 s windows of one hand, alone or with the rules.
+"""The learned wave: a logistic model and gradient-boosted trees over 1.2 s windows of one
+hand, alone or with the rules.
 
 ``[gestures.wave] model`` chooses the wave detector: ``"rules"`` (:mod:`exhibit.gestures.wave`,
 hand-made gates and a swing counter), ``"learned"`` (this module) or ``"both"`` (either fires;
-one refractory for the two). The learned detector, per hand and per frame with a body, builds the
-window features of :mod:`exhibit.gestures.wave_features` (mirrored for the left hand, so one
-model serves both), gives them to a logistic regression (weights in ``wave_model.json`` beside
-this module, made by ``exhibit gestures train-wave``), and fires when the probability is at least
-the model's ``threshold`` for ``min_windows`` consecutive frames; then nothing fires for
-``refractory_s``, and the model itself only after its probability has dropped below the
-threshold once (one wave, one hit; in "both" the rules still fire again on a long wave).
+one refractory for the two; the default). The learned detector, per hand and per frame with a
+body, builds the window features of :mod:`exhibit.gestures.wave_features` (mirrored for the
+left hand, so one model serves both), gives them to a logistic regression and to boosted trees
+and averages the two probabilities (``wave_model.json`` beside this module, or the config's
+``model_file``, made by ``exhibit gestures train-wave``), and fires when that is at least the
+model's ``threshold`` for ``min_windows`` consecutive windows; then nothing fires for
+``refractory_s``, and the model itself only after its probability has stayed under
+``REARM_BELOW`` for ``REARM_WINDOWS`` windows (one wave, one hit; in "both" the rules still
+fire again on a long wave). A window whose arm MediaPipe hardly saw (mean visibility of wrist
+and elbow under the rules' ``MIN_ARM_VISIBILITY``) or with a non-number in it scores 0.
 ``hand`` limits it to one hand; ``min_swings``, ``min_amplitude`` and ``window_s`` only concern
 the rules.
 
 The model file holds parameters, no data: feature names, their means and scales, weights,
-bias, the operating point chosen by leave-one-subject-out (:mod:`exhibit.gestures.wave_train`)
-and what it was trained on. Running it needs numpy only. A file that is not such a model, or
-was made for other features, raises :class:`WaveModelError` naming it.
+bias, the trees' nodes, the operating point chosen by leave-one-subject-out
+(:mod:`exhibit.gestures.wave_train`) and what it was trained on. Running it needs numpy only.
+A file that is not such a model, was made for other features, or whose trees are not trees,
+raises :class:`WaveModelError` naming it.
 
 Example:
     >>> from exhibit.config.schema import WaveConfig
@@ -30,7 +35,7 @@ import json
 import math
 from collections import deque
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +66,24 @@ BUILTIN_MODEL = Path(__file__).with_name("wave_model.json")
 HISTORY_SLACK_S = 0.15
 # Windows are scored on frames at least this far apart (every frame at 10 fps).
 EVAL_STEP_S = 0.075
+# After a hit, the model may fire again once its probability has been under REARM_BELOW for
+# REARM_WINDOWS scored windows in a row (about 0.3 s): the wave has left its window.
+REARM_BELOW = 0.5
+REARM_WINDOWS = 3
 # A window whose arm (wrist and elbow) MediaPipe hardly sees on average is not a wave, as in
 # the rules: its positions are guesses (an arm out of the picture or behind the body).
 VIS = FEATURE_NAMES.index("vis")
 
 
 def arm_seen(X: FloatArray) -> npt.NDArray[np.bool_]:
-    """Per window (row of ``X``, or one window), whether its arm was seen well enough to fire."""
-    seen: npt.NDArray[np.bool_] = X[..., VIS] >= MIN_ARM_VISIBILITY
+    """Per window (row of ``X``, or one window), whether its arm was seen well enough to fire,
+    and every feature is a number (a NaN landmark must not read as a certain wave)."""
+    seen: npt.NDArray[np.bool_] = (X[..., VIS] >= MIN_ARM_VISIBILITY) & np.isfinite(X).all(axis=-1)
     return seen
 
 
+# Deeper than any tree train-wave makes (3); a file with deeper ones is refused at load.
+MAX_TREE_DEPTH = 32
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -124,7 +136,7 @@ class TreeEnsemble:
         """Baseline plus every tree's leaf for one window (all trees walked at once)."""
         feature, threshold, left, right, value, is_leaf, roots = self._arrays
         node = roots.copy()
-        for _ in range(64):  # deeper than any tree made here; a cycle cannot hang the show
+        for _ in range(MAX_TREE_DEPTH + 1):  # the depth checked at load
             inner = ~is_leaf[node]
             if not inner.any():
                 break
@@ -140,7 +152,7 @@ class TreeEnsemble:
         feature, threshold, left, right, value, is_leaf, roots = self._arrays
         node = np.broadcast_to(roots, (len(X), len(roots))).copy()
         rows = np.arange(len(X))[:, None]
-        for _ in range(64):
+        for _ in range(MAX_TREE_DEPTH + 1):
             inner = ~is_leaf[node]
             if not inner.any():
                 break
@@ -152,49 +164,95 @@ class TreeEnsemble:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "baseline": _short(self.baseline),
+            "baseline": self.baseline,
             "roots": list(self.roots),
             "feature": list(self.feature),
-            "threshold": [_short(v) for v in self.threshold],
+            # full precision: a split often sits exactly on a training value
+            "threshold": list(self.threshold),
             "left": list(self.left),
             "right": list(self.right),
-            "value": [_short(v) for v in self.value],
+            "value": list(self.value),
             "is_leaf": [int(v) for v in self.is_leaf],
         }
 
     @classmethod
     def from_json(cls, data: Any, n_features: int) -> TreeEnsemble:
-        """The trees of a model file; ValueError (with what is wrong) when they do not hold."""
+        """The trees of a model file; ValueError (with what is wrong) when they do not hold:
+        each tree must be a tree (every node reached once from its root, no deeper than
+        ``MAX_TREE_DEPTH``), every index an integer in range, every number finite."""
         if not isinstance(data, dict):
             raise ValueError("'trees' is not a table")
         try:
-            trees = cls(
-                float(data["baseline"]),
-                tuple(int(v) for v in data["roots"]),
-                tuple(int(v) for v in data["feature"]),
-                tuple(float(v) for v in data["threshold"]),
-                tuple(int(v) for v in data["left"]),
-                tuple(int(v) for v in data["right"]),
-                tuple(float(v) for v in data["value"]),
-                tuple(bool(v) for v in data["is_leaf"]),
-            )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"'trees' lacks or mangles {exc}") from exc
+            ints = {k: _ints(data[k], k) for k in ("roots", "feature", "left", "right")}
+            floats = {k: _floats(data[k], k) for k in ("threshold", "value")}
+            leaves = data["is_leaf"]
+            baseline = data["baseline"]
+        except KeyError as exc:
+            raise ValueError(f"'trees' lacks {exc}") from exc
+        if not isinstance(leaves, list) or any(v not in (0, 1) or v is None for v in leaves):
+            raise ValueError("'trees' is_leaf is not a list of 0 and 1")
+        if isinstance(baseline, bool) or not isinstance(baseline, int | float):
+            raise ValueError("'trees' baseline is not a number")
+        try:
+            base = float(baseline)
+        except OverflowError as exc:
+            raise ValueError("'trees' baseline is not a finite number") from exc
+        trees = cls(
+            base,
+            ints["roots"],
+            ints["feature"],
+            floats["threshold"],
+            ints["left"],
+            ints["right"],
+            floats["value"],
+            tuple(bool(v) for v in leaves),
+        )
         n = len(trees.feature)
         columns = (trees.threshold, trees.left, trees.right, trees.value, trees.is_leaf)
         if any(len(c) != n for c in columns):
             raise ValueError("'trees' columns differ in length")
-        inner = [i for i in range(n) if not trees.is_leaf[i]]
-        if (
-            not trees.roots
-            or any(not 0 <= r < n for r in trees.roots)
-            or any(not 0 <= trees.feature[i] < n_features for i in inner)
-            or any(not (0 <= trees.left[i] < n and 0 <= trees.right[i] < n) for i in inner)
-            or not all(math.isfinite(v) for v in (*trees.threshold, *trees.value))
-            or not math.isfinite(trees.baseline)
-        ):
-            raise ValueError("'trees' has a node, feature or number out of range")
+        if not all(math.isfinite(v) for v in (*trees.threshold, *trees.value, trees.baseline)):
+            raise ValueError("'trees' has a number that is not finite")
+        if not trees.roots or any(not 0 <= f < n_features for f in trees.feature):
+            raise ValueError("'trees' has no tree, or a feature out of range")
+        trees._check_shape()
         return trees
+
+    def _check_shape(self) -> None:
+        """Every tree reached from its root once, within its own nodes and depth."""
+        n = len(self.feature)
+        ends = (*self.roots[1:], n)
+        seen = [False] * n
+        for root, end in zip(self.roots, ends, strict=True):
+            if not 0 <= root < end <= n:
+                raise ValueError("'trees' has a root out of range")
+            stack = [(root, 0)]
+            while stack:
+                node, depth = stack.pop()
+                if not root <= node < end or seen[node] or depth > MAX_TREE_DEPTH:
+                    raise ValueError(
+                        f"'trees' is not a set of trees (node {node}: outside its tree, "
+                        f"reached twice, or deeper than {MAX_TREE_DEPTH})"
+                    )
+                seen[node] = True
+                if not self.is_leaf[node]:
+                    stack += [(self.left[node], depth + 1), (self.right[node], depth + 1)]
+
+
+def _ints(values: Any, key: str) -> tuple[int, ...]:
+    if not isinstance(values, list) or any(
+        isinstance(v, bool) or not isinstance(v, int) for v in values
+    ):
+        raise ValueError(f"'trees' {key} is not a list of integers")
+    return tuple(values)
+
+
+def _floats(values: Any, key: str) -> tuple[float, ...]:
+    if not isinstance(values, list) or any(
+        isinstance(v, bool) or not isinstance(v, int | float) for v in values
+    ):
+        raise ValueError(f"'trees' {key} is not a list of numbers")
+    return tuple(float(v) for v in values)
 
 
 def _sigmoid(z: float) -> float:
@@ -260,7 +318,10 @@ class WaveModel:
     def load(cls, path: str | Path) -> WaveModel:
         """Read a model file; :class:`WaveModelError` naming it when it is unusable."""
         path = Path(path)
-        redo = "make it again with `exhibit gestures train-wave MANIFEST --out FILE`"
+        redo = (
+            "make it again with `exhibit gestures train-wave MANIFEST --config CONFIG --out "
+            "FILE`, or for the shipped model reinstall the exhibit"
+        )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
@@ -269,7 +330,8 @@ class WaveModel:
             raise WaveModelError(f"{path}: not a readable wave model ({exc}); {redo}") from exc
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise WaveModelError(f"{path}: not a wave model (no format {MODEL_FORMAT!r}); {redo}")
-        if data.get("version") not in READABLE_VERSIONS:
+        version = data.get("version")
+        if isinstance(version, bool) or version not in READABLE_VERSIONS:
             raise WaveModelError(
                 f"{path}: wave model version {data.get('version')!r}, this exhibit reads "
                 f"{' and '.join(map(str, READABLE_VERSIONS))}; {redo}"
@@ -284,7 +346,7 @@ class WaveModel:
             bias = float(data["bias"])
             threshold = float(data["threshold"])
             min_windows = int(data["min_windows"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise WaveModelError(f"{path}: wave model lacks or mangles {exc}; {redo}") from exc
         bad = [k for k, v in zip(("mean", "scale", "weights"), vectors, strict=True) if len(v) != n]
         if bad or not all(math.isfinite(x) for v in vectors for x in v):
@@ -301,7 +363,7 @@ class WaveModel:
         if data["version"] >= 2:
             try:
                 trees = TreeEnsemble.from_json(data.get("trees"), n)
-            except ValueError as exc:
+            except (ValueError, OverflowError) as exc:
                 raise WaveModelError(f"{path}: wave model's {exc}; {redo}") from exc
         info = data.get("trained_on", {})
         return cls(
@@ -325,6 +387,22 @@ def _short(x: float) -> float:
 def builtin_model() -> WaveModel:
     """The model shipped with the exhibit (``exhibit/gestures/wave_model.json``)."""
     return WaveModel.load(BUILTIN_MODEL)
+
+
+def load_model(path: str) -> WaveModel:
+    """The model in ``path`` (``[gestures.wave] model_file``; "" = :func:`builtin_model`),
+    read once per version of the file: every visitor's detector shares it, and a retrained
+    file is picked up by the next config reload."""
+    if not path:
+        return builtin_model()
+    stat = Path(path).stat() if Path(path).exists() else None
+    key = (stat.st_mtime_ns, stat.st_size) if stat else None
+    return _load_model(path, key)
+
+
+@lru_cache(maxsize=8)
+def _load_model(path: str, _version: tuple[int, int] | None) -> WaveModel:
+    return WaveModel.load(path)
 
 
 class WindowFeaturizer:
@@ -396,12 +474,13 @@ class LearnedWaveDetector:
     ) -> None:
         self.config = config
         self.aspect_ratio = aspect_ratio
-        self.model = model or builtin_model()
+        self.model = model or load_model(config.model_file)
         sides = ("left", "right") if config.hand == "either" else (config.hand,)
         self._features = WindowFeaturizer(sides)
         self._rules = WaveDetector(config, aspect_ratio) if config.model == "both" else None
         self._runs = dict.fromkeys(sides, 0)
         self._armed = dict.fromkeys(sides, True)
+        self._low = dict.fromkeys(sides, 0)
         self._last_hit_s: float | None = None
 
     def reset(self) -> None:
@@ -411,6 +490,7 @@ class LearnedWaveDetector:
             self._rules.reset()
         self._runs = dict.fromkeys(self._runs, 0)
         self._armed = dict.fromkeys(self._armed, True)
+        self._low = dict.fromkeys(self._low, 0)
         self._last_hit_s = None
 
     def update(self, t_s: float, skeleton: Skeleton | None) -> list[GestureHit]:
@@ -435,9 +515,11 @@ class LearnedWaveDetector:
                 self._runs[side] = 0
                 continue
             p = model.probability(features)
+            self._low[side] = self._low[side] + 1 if p < REARM_BELOW else 0
+            if self._low[side] >= REARM_WINDOWS:
+                self._armed[side] = True
             if p < model.threshold:
                 self._runs[side] = 0
-                self._armed[side] = True
                 continue
             self._runs[side] += 1
             if (
@@ -451,8 +533,10 @@ class LearnedWaveDetector:
         if self._last_hit_s is not None and t_s - self._last_hit_s < self.config.refractory_s:
             return []
         self._last_hit_s = t_s
-        # One wave, one hit: the model fires again only after its probability has dropped
-        # below the threshold (the rules count fresh swings after a hit instead).
+        # One wave, one hit: the model fires again only after its probability has stayed
+        # clearly low for a while (its window no longer holds the wave; a dip just under the
+        # threshold mid-wave is not an end). The rules count fresh swings after a hit instead.
         self._runs = dict.fromkeys(self._runs, 0)
         self._armed = dict.fromkeys(self._armed, False)
+        self._low = dict.fromkeys(self._low, 0)
         return [best]

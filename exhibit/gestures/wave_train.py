@@ -1,4 +1,4 @@
-"""Training and leave-one-subject-out evaluation of the learned wave (numpy only).
+"""Training and leave-one-subject-out evaluation of the learned wave (numpy and scikit-learn).
 
 Model: the mean of two probabilities, an L2-regularised logistic regression on standardised
 features (fitted here by Newton's method) and gradient-boosted trees (scikit-learn's
