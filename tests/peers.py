@@ -7,16 +7,57 @@ or a sound server would see them.
 from __future__ import annotations
 
 import socket
+import socketserver
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyliblo3
 import pytest
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import ThreadingOSCUDPServer
+from pythonosc.osc_tcp_server import MODE_1_1, ThreadingOSCTCPServer
 
 from exhibit.config.schema import TargetConfig
 
 LOOPBACK = "127.0.0.1"
+
+
+class _UdpServer(ThreadingOSCUDPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+class _TcpServer(ThreadingOSCTCPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+
+class PythonOscServer:
+    """A python-osc server on loopback (UDP, or TCP with OSC 1.1 SLIP framing) in its own
+    thread, every message to ``handle(client, address, *args)``; a QLab-style responder's
+    transport. ``close()`` stops it."""
+
+    def __init__(self, transport: str, handle: Callable[..., Any]) -> None:
+        dispatcher = Dispatcher()
+        dispatcher.set_default_handler(handle, needs_reply_address=True)
+        self.server: socketserver.BaseServer
+        if transport == "udp":
+            self.server = _UdpServer((LOOPBACK, 0), dispatcher)
+        else:
+            self.server = _TcpServer((LOOPBACK, 0), dispatcher, MODE_1_1)
+        self.port: int = self.server.server_address[1]
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(3.0)
 
 
 def free_udp_port() -> int:

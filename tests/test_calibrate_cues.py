@@ -8,8 +8,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import socketserver
-import threading
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,26 +16,12 @@ from typing import Any
 import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory
-from pythonosc.dispatcher import Dispatcher
-from pythonosc.osc_server import ThreadingOSCUDPServer
-from pythonosc.osc_tcp_server import MODE_1_1, ThreadingOSCTCPServer
 
 from calibration.cues_check import DEFAULT_ADDRESS, PING_TEXT, add_command, run_cue_checks
 from exhibit.config.load import loads
-from tests.peers import LOOPBACK, LibloReceiver, free_udp_port
+from tests.peers import LOOPBACK, LibloReceiver, PythonOscServer, free_udp_port
 
 SHOW = '[show]\ninitial = "idle"\n[show.states.idle]\n'
-
-
-class _Udp(ThreadingOSCUDPServer):
-    daemon_threads = True
-    block_on_close = False
-
-
-class _Tcp(ThreadingOSCTCPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
 
 
 class QLabLike:
@@ -46,18 +30,9 @@ class QLabLike:
     def __init__(self, transport: str) -> None:
         self.got: list[str] = []
         self._always = False
-        dispatcher = Dispatcher()
-        dispatcher.set_default_handler(self._handle, needs_reply_address=True)
-        self.server: socketserver.BaseServer
-        if transport == "udp":
-            self.server = _Udp((LOOPBACK, 0), dispatcher)
-        else:
-            self.server = _Tcp((LOOPBACK, 0), dispatcher, MODE_1_1)
-        self.port: int = self.server.server_address[1]
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
+        self._peer = PythonOscServer(transport, self._handle)
+        self.server = self._peer.server
+        self.port = self._peer.port
 
     def _handle(self, client: tuple[str, int], address: str, *args: Any) -> Any:
         self.got.append(address)
@@ -72,9 +47,7 @@ class QLabLike:
         return ("/reply" + address, body)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(3.0)
+        self._peer.close()
 
 
 @pytest.fixture
@@ -155,26 +128,22 @@ def test_scsynth_status_is_asked_and_its_reply_read() -> None:
 
     def status(client: tuple[str, int], address: str, *args: Any) -> Any:
         asked.append(address)  # answer as scsynth does: to the sender's address and port
+        if address != "/status":
+            return None
         return ("/status.reply", 1, 0, 2, 1, 5, 0.4, 0.9, 48000.0, 48000.01)
 
-    dispatcher = Dispatcher()
-    dispatcher.map("/status", status, needs_reply_address=True)
-    server = _Udp((LOOPBACK, 0), dispatcher)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
+    server = PythonOscServer("udp", status)
     closed = free_udp_port()
     try:
         text = SHOW + (
             "[targets]\n"
-            f'synth = {{ url = "udp://{LOOPBACK}:{server.server_address[1]}", '
+            f'synth = {{ url = "udp://{LOOPBACK}:{server.port}", '
             'profile = "scsynth" }\n'
             f'gone = {{ url = "udp://{LOOPBACK}:{closed}", profile = "scsynth" }}\n'
         )
         results = run_cue_checks(loads(text), out=io.StringIO(), timeout_s=1.0)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(3.0)
+        server.close()
     assert asked == ["/status"]
     synth, gone = results
     assert (synth.name, synth.outcome) == ("synth", "replied")

@@ -14,17 +14,13 @@ import json
 import logging
 import re
 import socket
-import socketserver
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import build_msg
-from pythonosc.osc_server import ThreadingOSCUDPServer
-from pythonosc.osc_tcp_server import MODE_1_1, ThreadingOSCTCPServer
 
 from exhibit.config.checker import Checker
 from exhibit.config.schema import TargetConfig
@@ -42,7 +38,7 @@ from exhibit.cues.osc.profiles import Millumin, QLab, Resolume, Scsynth, actions
 from exhibit.cues.osc.targets import as_spec
 from exhibit.errors import CueError
 from exhibit.events import Cue
-from tests.peers import LOOPBACK, LibloReceiver, free_udp_port, target
+from tests.peers import LOOPBACK, LibloReceiver, PythonOscServer, free_udp_port, target
 
 WORKSPACE = "8A2C-WS"
 
@@ -59,17 +55,6 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 3.0) -> bool:
 # -- the QLab-style responder -----------------------------------------------------------------
 
 
-class _UdpServer(ThreadingOSCUDPServer):
-    daemon_threads = True
-    block_on_close = False
-
-
-class _TcpServer(ThreadingOSCTCPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-
 class QLabResponder:
     """Answers like QLab: replies only after /alwaysReply 1 (and always to /connect)."""
 
@@ -82,18 +67,9 @@ class QLabResponder:
         self._lock = threading.Lock()
         self._always: set[str] = set()
         self._connected: set[tuple[str, int]] = set()
-        dispatcher = Dispatcher()
-        dispatcher.set_default_handler(self._handle, needs_reply_address=True)
-        self.server: socketserver.BaseServer
-        if transport == "udp":
-            self.server = _UdpServer((LOOPBACK, 0), dispatcher)
-        else:
-            self.server = _TcpServer((LOOPBACK, 0), dispatcher, MODE_1_1)
-        self.port: int = self.server.server_address[1]
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
+        self._peer = PythonOscServer(transport, self._handle)
+        self.server = self._peer.server
+        self.port = self._peer.port
 
     def received(self) -> list[tuple[str, list[Any]]]:
         with self._lock:
@@ -130,9 +106,7 @@ class QLabResponder:
         return ("/reply" + address, body)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(3.0)
+        self._peer.close()
 
 
 @pytest.fixture

@@ -356,9 +356,8 @@ def test_broker_killed_and_restarted_loses_no_session(broker: Broker, tmp_path: 
         store.close()
 
 
-def test_wrong_password_is_said_once_and_retried_with_backoff(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def _broker_with_password(tmp_path: Path) -> Broker:
+    """A started Mosquitto that lets in only user hall3 with password right-one."""
     if not os.access(MOSQUITTO_PASSWD, os.X_OK):
         pytest.skip("mosquitto_passwd is not installed")
     passwords = tmp_path / "passwords"
@@ -370,6 +369,13 @@ def test_wrong_password_is_said_once_and_retried_with_backoff(
     passwords.chmod(0o600)
     b = Broker(tmp_path, f"allow_anonymous false\npassword_file {passwords}\n")
     b.start()
+    return b
+
+
+def test_wrong_password_is_said_once_and_retried_with_backoff(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    b = _broker_with_password(tmp_path)
     secret = tmp_path / "hall3.pw"
     secret.write_text("wrong-one\n", encoding="utf-8")
     cfg = telemetry(b.port, username="hall3", password_file=str(secret))
@@ -663,17 +669,7 @@ def test_telemetry_check_says_what_the_broker_refused(
 ) -> None:
     from exhibit.cli import main
 
-    if not os.access(MOSQUITTO_PASSWD, os.X_OK):
-        pytest.skip("mosquitto_passwd is not installed")
-    passwords = tmp_path / "passwords"
-    subprocess.run(
-        [MOSQUITTO_PASSWD, "-c", "-b", str(passwords), "hall3", "right-one"],
-        check=True,
-        capture_output=True,
-    )
-    passwords.chmod(0o600)
-    b = Broker(tmp_path, f"allow_anonymous false\npassword_file {passwords}\n")
-    b.start()
+    b = _broker_with_password(tmp_path)
     try:
         wrong = _config_file(tmp_path, b.port, 'username = "hall3"\npassword = "wrong"\n')
         assert main(["telemetry", "check", str(wrong)]) == 1
