@@ -40,6 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from exhibit.closing import Closing
 from exhibit.errors import ExhibitError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -150,7 +151,7 @@ def _check_version(path: Path, version: int) -> None:
         )
 
 
-class SessionStore:
+class SessionStore(Closing):
     """The session database at ``path`` (created with its folder when missing)."""
 
     def __init__(
@@ -395,17 +396,6 @@ class SessionStore:
     def _check_open(self) -> None:
         if self._closed:
             raise SessionStoreError(f"{self.path}: the session store is closed")
-
-    def __enter__(self) -> SessionStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class _Transaction:

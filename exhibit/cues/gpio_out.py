@@ -36,11 +36,11 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal, cast
 
 from gpiozero import LED, PWMLED, DigitalOutputDevice
 
+from exhibit.closing import Closing
 from exhibit.config.checker import Checker, join, suggest
 from exhibit.cues.local import LocalCueSink
 from exhibit.errors import CueError
@@ -412,7 +412,7 @@ class _Output:
         self.warned = False
 
 
-class OutputBank:
+class OutputBank(Closing):
     """The config's outputs as gpiozero devices, driven by ``OutputCue``.
 
     ``pin_factory``: a gpiozero pin factory, or ``None`` for the one gpiozero picks from
@@ -557,17 +557,6 @@ class OutputBank:
                     self._log.warning(
                         "output %r could not be closed: %s", output.config.name, _describe(exc)
                     )
-
-    def __enter__(self) -> OutputBank:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _open(config: OutputConfig, pin_factory: Any) -> Any:

@@ -6,8 +6,8 @@ import contextlib
 import logging
 import math
 from pathlib import Path
-from types import TracebackType
 
+from exhibit.closing import Closing
 from exhibit.errors import RecordingError
 from exhibit.recording.format import (
     SPOT_VERSION,
@@ -22,7 +22,7 @@ from exhibit.skeleton import Frame
 log = logging.getLogger(__name__)
 
 
-class RecordingWriter:
+class RecordingWriter(Closing):
     """Append frames to a JSON Lines recording, one flushed line each.
 
     Why a write per line: a recording made on site must survive the power being cut; at worst
@@ -139,14 +139,3 @@ class RecordingWriter:
     def close(self) -> None:
         """Close the file; safe to call twice."""
         self._file.close()
-
-    def __enter__(self) -> RecordingWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -45,9 +45,9 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from types import TracebackType
 from typing import Any, TextIO
 
+from exhibit.closing import Closing
 from exhibit.config.checker import suggest
 from exhibit.errors import ExhibitError
 from exhibit.sensors.config import PIN_FACTORIES, SensorConfig, SensorsConfig
@@ -210,7 +210,7 @@ class _Sensor:
         self.no_echo = False
 
 
-class SensorBank:
+class SensorBank(Closing):
     """The config's sensors as gpiozero devices, read into ``SensorReading`` records.
 
     ``clock``: monotonic seconds for the readings' ``t_s`` (use the camera frames' clock).
@@ -482,17 +482,6 @@ class SensorBank:
                 self.pin_factory.close()
             except Exception as exc:
                 self._log.warning("sensors: the pin factory could not be closed: %s", exc)
-
-    def __enter__(self) -> SensorBank:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _make_device(cfg: SensorConfig, pin_factory: Any) -> Any:

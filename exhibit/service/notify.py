@@ -20,12 +20,14 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 
+from exhibit.closing import Closing
+
 log = logging.getLogger("exhibit.service")
 
 _STATUS_MAX_CHARS = 200  # systemctl status shows one line; keep datagrams small
 
 
-class Notifier:
+class Notifier(Closing):
     """Tell systemd about this service; safe to call when not run by systemd.
 
     >>> import os
@@ -160,12 +162,6 @@ class Notifier:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
-
-    def __enter__(self) -> Notifier:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _send(self, message: str) -> bool:
         if self._address is None:

@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from exhibit.closing import Closing
 from exhibit.config.schema import CameraConfig
 from exhibit.errors import NoCameraError, SourceError
 from exhibit.sources.devices import describe_video_devices
@@ -71,7 +71,7 @@ class SourceStats:
     reopened: int = 0
 
 
-class ImageSource:
+class ImageSource(Closing):
     """Base of every raw image source: an iterator of ``CapturedImage`` that must be closed.
 
     Why a base class: the CLI and ``PoseFrameSource`` take any source, and ask it the same
@@ -102,17 +102,6 @@ class ImageSource:
 
         Only a live source can block (a camera that was unplugged); files never wait.
         """
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _bgr_to_rgb(bgr: Any) -> ImageArray:

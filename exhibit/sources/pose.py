@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from importlib import import_module
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from exhibit.closing import Closing
 from exhibit.config.schema import PoseConfig
 from exhibit.errors import SourceError
 from exhibit.skeleton import NUM_LANDMARKS, Skeleton
@@ -57,7 +58,7 @@ def _check_model_is_local(mp: ModuleType, model_complexity: int) -> None:
         )
 
 
-class PoseEstimator:
+class PoseEstimator(Closing):
     """Find one body's 33 landmarks in an RGB image with MediaPipe Pose.
 
     Why: the rest of the project speaks ``Skeleton`` (float64 arrays, named joints) and never
@@ -128,14 +129,3 @@ class PoseEstimator:
         if not self._closed:
             self._closed = True
             self._pose.close()
-
-    def __enter__(self) -> PoseEstimator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

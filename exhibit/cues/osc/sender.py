@@ -17,8 +17,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 
+from exhibit.closing import Closing
 from exhibit.cues.osc.bundle import encode_cue_bundle
 from exhibit.cues.osc.decode import decode_packet
 from exhibit.cues.osc.encode import encode_message
@@ -217,7 +217,7 @@ class _Target:
         return time.monotonic() + max(0.0, deadline - self._clock())
 
 
-class OscSender:
+class OscSender(Closing):
     """Sends each cue as one OSC message to its named target; never lets a dead target stop
     the show.
 
@@ -508,14 +508,3 @@ class OscSender:
         for state in self._targets.values():
             if state.link is not None:
                 state.link.close()
-
-    def __enter__(self) -> OscSender:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -25,8 +25,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 
+from exhibit.closing import Closing
 from exhibit.cues.local import LocalCueSink
 from exhibit.cues.sound.config import SoundsConfig
 from exhibit.cues.sound.cue import SoundCue
@@ -105,7 +105,7 @@ class _Voice:
         self.applied = -1.0
 
 
-class SoundPlayer:
+class SoundPlayer(Closing):
     """Plays the config's sounds through ``pygame.mixer``: one-shots, loops, fades,
     crossfades, and ducking under narration.
 
@@ -399,17 +399,6 @@ class SoundPlayer:
             self._sounds.clear()
             if self._owns_mixer:
                 pygame.mixer.quit()
-
-    def __enter__(self) -> SoundPlayer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _free_channel() -> tuple[int, pygame.mixer.Channel] | None:
